@@ -1,0 +1,1 @@
+"""Pushdeck's one Django app: campaigns and everything they need to be sent."""

@@ -1,0 +1,44 @@
+"""manage.py load_demo: demo users (and, as the console grows, demo data). Idempotent."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from campaigns.models import User
+from campaigns.roles import Role, assign_role
+
+DEFAULT_DEMO_PASSWORD = "pushdeck-demo"  # noqa: S105 - a demo password, refused in production
+DEMO_USERS = (
+    ("admin", Role.ADMIN),
+    ("marketer", Role.MARKETER),
+    ("viewer", Role.VIEWER),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo users admin, marketer and viewer (password from DEMO_PASSWORD)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = os.environ.get("DEMO_PASSWORD", "")
+        shown_password = "(the password in DEMO_PASSWORD)" if password else DEFAULT_DEMO_PASSWORD
+        if not password:
+            if not settings.DEBUG:
+                raise CommandError(
+                    "Refusing to create demo users with the default password while DEBUG is "
+                    "off. Set DEMO_PASSWORD to load demo data into this installation."
+                )
+            password = DEFAULT_DEMO_PASSWORD
+        with transaction.atomic():
+            for username, role in DEMO_USERS:
+                user, _ = User.objects.get_or_create(username=username)
+                user.set_password(password)
+                user.save()
+                assign_role(user, role)
+        self.stdout.write("Demo logins (username / password):")
+        for username, role in DEMO_USERS:
+            self.stdout.write(f"  {username:<10} {shown_password}   {role.label}")

@@ -1,0 +1,9 @@
+"""Pushdeck's models, one module per concept."""
+
+from __future__ import annotations
+
+from campaigns.models.access import Access
+from campaigns.models.heartbeat import Heartbeat
+from campaigns.models.users import User
+
+__all__ = ["Access", "Heartbeat", "User"]

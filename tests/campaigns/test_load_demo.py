@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from campaigns.roles import Role, roles_of
+
+pytestmark = pytest.mark.django_db
+
+
+def load_demo() -> str:
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+@override_settings(DEBUG=True)
+def test_it_creates_one_user_per_role_and_prints_the_logins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    output = load_demo()
+    users = get_user_model().objects.order_by("username")
+    assert [(u.username, roles_of(u)) for u in users] == [
+        ("admin", [Role.ADMIN]),
+        ("marketer", [Role.MARKETER]),
+        ("viewer", [Role.VIEWER]),
+    ]
+    assert all(user.check_password("pushdeck-demo") for user in users)
+    for username in ("admin", "marketer", "viewer"):
+        assert username in output
+    assert "pushdeck-demo" in output
+
+
+@override_settings(DEBUG=True)
+def test_it_can_run_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    load_demo()
+    load_demo()
+    assert get_user_model().objects.count() == 3
+
+
+@override_settings(DEBUG=False)
+def test_it_refuses_the_default_password_with_debug_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    with pytest.raises(CommandError, match="DEMO_PASSWORD"):
+        load_demo()
+    assert not get_user_model().objects.exists()
+
+
+@override_settings(DEBUG=False)
+def test_it_uses_demo_password_with_debug_off_and_does_not_print_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEMO_PASSWORD", "staging-demo-Secret-9")
+    output = load_demo()
+    assert get_user_model().objects.get(username="viewer").check_password("staging-demo-Secret-9")
+    assert "staging-demo-Secret-9" not in output
