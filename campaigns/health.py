@@ -54,7 +54,10 @@ def _probe_database() -> None:
 
 def _probe_broker() -> None:
     with celery_app.connection_for_write() as broker:
-        broker.ensure_connection(max_retries=1, timeout=BROKER_CONNECT_TIMEOUT_S)
+        broker.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_CONNECT_TIMEOUT_S)
+        # Connecting is lazy for some transports; opening a channel talks to the broker
+        # (Redis answers a PING), so an unreachable broker fails here.
+        broker.channel().close()  # type: ignore[attr-defined]  # missing from kombu's stubs
 
 
 def check_database() -> CheckResult:

@@ -1,12 +1,15 @@
 """The three roles of the console, kept as Django groups.
 
-Which permissions each group holds is set by migrations (0002_roles and later ones), so a
-database always matches the code that migrated it.
+Migration 0002_roles creates them; after every ``migrate`` (and every test-database flush)
+``sync_roles`` gives each group the permissions listed here, so a new permission reaches its
+roles by a line in ``ROLE_PERMISSIONS``. It only adds: what an admin granted stays.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser, Group
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +20,32 @@ class Role(models.TextChoices):
     ADMIN = "Admin", _("Admin")
     MARKETER = "Marketer", _("Marketer")
     VIEWER = "Viewer", _("Viewer")
+
+
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.VIEWER: ("view_console",),
+    Role.MARKETER: ("view_console", "compose_campaign", "send_campaign"),
+    Role.ADMIN: (
+        "view_console",
+        "compose_campaign",
+        "send_campaign",
+        "approve_campaign",
+        "manage_credentials",
+    ),
+}
+
+
+def sync_roles(using: str = "default", **kwargs: Any) -> None:
+    """post_migrate receiver: each role group exists and holds its permissions."""
+    permissions = {
+        permission.codename: permission
+        for permission in Permission.objects.using(using).filter(
+            content_type__app_label="campaigns"
+        )
+    }
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role.value)
+        group.permissions.add(*(permissions[name] for name in codenames if name in permissions))
 
 
 def assign_role(user: User, role: Role) -> None:

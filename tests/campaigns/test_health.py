@@ -15,6 +15,8 @@ from config.celery import app as celery_app
 def unreachable_broker(monkeypatch: pytest.MonkeyPatch) -> str:
     # Port 9 on loopback: nothing listens there, so connecting is refused at once.
     url = "redis://:broker-password@127.0.0.1:9/0"
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
     monkeypatch.setattr(celery_app.conf, "broker_url", url)
     return url
 

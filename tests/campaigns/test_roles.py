@@ -79,3 +79,11 @@ def test_create_user_refuses_a_weak_password(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(CommandError, match="too common"):
         call_command("create_user", "erin", "--role", "viewer", "--no-input")
     assert not get_user_model().objects.filter(username="erin").exists()
+
+
+def test_roles_come_back_with_their_permissions_after_a_migrate() -> None:
+    Group.objects.filter(name=Role.MARKETER.value).delete()
+    call_command("migrate", verbosity=0)
+    marketer = make_user(role=Role.MARKETER)
+    assert marketer.has_perm("campaigns.send_campaign")
+    assert not marketer.has_perm("campaigns.approve_campaign")
