@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -23,9 +24,9 @@ def test_admin_sees_every_section_including_apps(admin: Client) -> None:
 
 @pytest.mark.parametrize("persona", ["marketer", "viewer"])
 def test_non_admins_never_see_apps_and_credentials(
-    persona: str, request: pytest.FixtureRequest
+    persona: str, client_as: Callable[[str], Client]
 ) -> None:
-    assert nav_keys(request.getfixturevalue(persona)) == CONSOLE_NAV
+    assert nav_keys(client_as(persona)) == CONSOLE_NAV
 
 
 def test_the_empty_dashboard_lists_next_steps_for_the_role(
