@@ -33,7 +33,7 @@ def new_client(transport: httpx.BaseTransport | None = None) -> httpx.Client:
 
 def pooled_client(endpoint: str) -> httpx.Client:
     """The shared client for ``endpoint`` in this process."""
-    key = (os.getpid(), httpx.URL(endpoint).copy_with(path="/", query=None).host)
+    key = (os.getpid(), httpx.URL(endpoint).netloc.decode())
     client = _clients.get(key)
     if client is None:
         with _lock:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 
 
 def main(argv: list[str]) -> int:
@@ -21,7 +22,8 @@ def main(argv: list[str]) -> int:
     failed = []
     for script in scripts:
         print(f"== {script.stem}", flush=True)
-        if subprocess.run([sys.executable, str(script), *argv], check=False).returncode:
+        command = [sys.executable, "-m", f"tests.bench.{script.stem}", *argv]
+        if subprocess.run(command, cwd=ROOT, check=False).returncode:
             failed.append(script.stem)
     if failed:
         print(f"Failed: {', '.join(failed)}")

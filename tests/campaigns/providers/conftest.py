@@ -49,6 +49,7 @@ class CaptureServer:
     url: str
     requests: list[CapturedRequest] = field(default_factory=list)
     reply: dict[str, Any] = field(default_factory=lambda: dict(MPAAS_OK))
+    status: int = 200  # the HTTP status of every reply, to play a gateway error
 
     def last(self) -> CapturedRequest:
         assert self.requests, "the capture server received nothing"
@@ -60,7 +61,7 @@ def capture_server() -> Iterator[CaptureServer]:
     server_state: CaptureServer
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             split = urlsplit(self.path)
             server_state.requests.append(
@@ -73,7 +74,7 @@ def capture_server() -> Iterator[CaptureServer]:
                 )
             )
             payload = json.dumps(server_state.reply).encode()
-            self.send_response(200)
+            self.send_response(server_state.status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
