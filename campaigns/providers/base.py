@@ -72,6 +72,10 @@ class ProviderClient:
     def __init__(self, account: Account, http: httpx.Client | None = None) -> None:
         self.account = account
         self.http = http or pooled_client(account.endpoint)
+        endpoint = httpx.URL(account.endpoint)
+        self._host = endpoint.netloc.decode()
+        self._path = endpoint.path or "/"
+        self._base_url = account.endpoint.split("?", 1)[0]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.account.endpoint!r})"
@@ -97,8 +101,6 @@ class ProviderClient:
         self, request: ProviderRequest, *, now: datetime | None = None, nonce: str | None = None
     ) -> httpx.Request:
         """The HTTP request for ``request``, signed as the account's signature version asks."""
-        url = httpx.URL(self.account.endpoint)
-        path = url.path or "/"
         query = dict(request.params) if request.in_query else {}
         body_params = {} if request.in_query else dict(request.params)
         body = signing.form_body(body_params) if body_params else b""
@@ -114,23 +116,26 @@ class ProviderClient:
                 now=now,
                 nonce=nonce,
             )
+            query_string = signing.canonical_query(query)
             headers = {"accept": "application/json"}
             if body:
                 headers["content-type"] = signing.FORM_CONTENT_TYPE
         else:
+            # Encoded once: the same string is signed and sent (EMAS queries run long).
+            query_string = signing.canonical_query(query)
             headers = signing.v3_headers(
-                host=url.netloc.decode(),
+                host=self._host,
                 action=request.action,
                 version=request.version,
-                query=query,
+                query_string=query_string,
                 body=body,
                 access_key_id=credentials.access_key_id,
                 access_key_secret=credentials.access_key_secret,
-                path=path,
+                path=self._path,
                 now=now,
                 nonce=nonce,
             )
-        target = url.copy_with(query=signing.canonical_query(query).encode() or None)
+        target = f"{self._base_url}?{query_string}" if query_string else self._base_url
         return httpx.Request("POST", target, headers=headers, content=body)
 
     def parse(self, response: httpx.Response) -> ProviderResponse:

@@ -91,6 +91,8 @@ class RuleCheck:
         self.errors.append(FieldError(wire_name, message))
 
     def require(self, condition: bool, wire_name: str, message: str) -> None:
+        """Fail with ``message`` unless ``condition``. The message is translated even when
+        the rule holds: in a loop over targets, test first and call ``fail``."""
         if not condition:
             self.fail(wire_name, message)
 

@@ -397,22 +397,22 @@ def build_push_multiple(app: MpaasApp, push: PushMultiple, *, now: datetime) -> 
             % {"limit": PUSH_MULTIPLE_MAX_TARGETS, "count": len(messages)},
         )
     for index, message in enumerate(messages, start=1):
-        check.require(
-            bool(message.target.strip()),
-            f"TargetMsg.{index}.Target",
-            _("Target %(index)d is empty.") % {"index": index},
-        )
-        check.require(
-            bool(message.msg_key.strip()),
-            f"TargetMsg.{index}.MsgKey",
-            _("Target %(index)d needs a message key.") % {"index": index},
-        )
-        check_placeholders(
-            check,
-            message.template_values,
-            push.placeholders,
-            wire_name=f"TargetMsg.{index}.TemplateKeyValue",
-        )
+        if not message.target.strip():
+            check.fail(
+                f"TargetMsg.{index}.Target", _("Target %(index)d is empty.") % {"index": index}
+            )
+        if not message.msg_key.strip():
+            check.fail(
+                f"TargetMsg.{index}.MsgKey",
+                _("Target %(index)d needs a message key.") % {"index": index},
+            )
+        if push.placeholders:
+            check_placeholders(
+                check,
+                message.template_values,
+                push.placeholders,
+                wire_name=f"TargetMsg.{index}.TemplateKeyValue",
+            )
     _check_unique(check, "TargetMsg", [message.target for message in messages], _("target"))
     _check_unique(check, "TargetMsg", [message.msg_key for message in messages], _("message key"))
     if push.live_activity is not None:

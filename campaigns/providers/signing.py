@@ -16,16 +16,27 @@ import hmac
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import quote, urlencode
 
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+# One entry per byte, so encoding is a lookup per byte in C rather than urllib's layers of
+# calls per value: a 100-target PushMultiple body has some 300 fields.
+_PERCENT = [chr(byte) if byte in _UNRESERVED else f"%{byte:02X}" for byte in range(256)]
+_FORM = [*_PERCENT[:32], "+", *_PERCENT[33:]]  # form encoding writes a space as "+"
+
+
 def percent_encode(value: str) -> str:
-    """RFC 3986 encoding as Alibaba Cloud signs it: only A-Z a-z 0-9 - _ . ~ stay as they are."""
-    return quote(value, safe="~")
+    """RFC 3986 encoding as Alibaba Cloud signs it: only A-Z a-z 0-9 - _ . ~ stay as they are
+    (what ``urllib.parse.quote(value, safe="~")`` gives, faster)."""
+    return "".join(map(_PERCENT.__getitem__, value.encode()))
+
+
+def _form_encode(value: str) -> str:
+    return "".join(map(_FORM.__getitem__, value.encode()))
 
 
 def timestamp(now: datetime | None = None) -> str:
@@ -37,8 +48,11 @@ def new_nonce() -> str:
 
 
 def form_body(params: Mapping[str, str]) -> bytes:
-    """The form body as the official SDKs write it: keys sorted, ``+`` for spaces."""
-    return urlencode(sorted(params.items())).encode()
+    """The form body as the official SDKs write it (``urlencode`` of the sorted parameters:
+    ``+`` for spaces)."""
+    return "&".join(
+        f"{_form_encode(key)}={_form_encode(params[key])}" for key in sorted(params)
+    ).encode()
 
 
 def canonical_query(query: Mapping[str, str]) -> str:
@@ -59,16 +73,17 @@ def v3_authorization(
     *,
     method: str,
     path: str,
-    query: Mapping[str, str],
+    query_string: str,
     headers: Mapping[str, str],
     payload_sha256: str,
     access_key_id: str,
     access_key_secret: str,
 ) -> str:
-    """The Authorization header of a V3 request whose headers are all already set."""
+    """The Authorization header of a V3 request whose headers are all already set;
+    ``query_string`` is ``canonical_query()`` of its query parameters."""
     header_lines, signed_headers = canonical_headers(headers)
     canonical_request = "\n".join(
-        [method, path or "/", canonical_query(query), header_lines, signed_headers, payload_sha256]
+        [method, path or "/", query_string, header_lines, signed_headers, payload_sha256]
     )
     string_to_sign = f"{V3_ALGORITHM}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
     signature = hmac.new(
@@ -85,7 +100,7 @@ def v3_headers(
     host: str,
     action: str,
     version: str,
-    query: Mapping[str, str],
+    query_string: str,
     body: bytes,
     access_key_id: str,
     access_key_secret: str,
@@ -94,7 +109,8 @@ def v3_headers(
     now: datetime | None = None,
     nonce: str | None = None,
 ) -> dict[str, str]:
-    """All headers of a signed V3 RPC call, Authorization included."""
+    """All headers of a signed V3 RPC call, Authorization included; ``query_string`` is
+    ``canonical_query()`` of the query parameters, which is also what the URL carries."""
     headers = {
         "host": host,
         "x-acs-action": action,
@@ -109,7 +125,7 @@ def v3_headers(
     headers["Authorization"] = v3_authorization(
         method=method,
         path=path,
-        query=query,
+        query_string=query_string,
         headers=headers,
         payload_sha256=headers["x-acs-content-sha256"],
         access_key_id=access_key_id,

@@ -51,7 +51,7 @@ def test_v3_authorization_equals_the_sdks(capture_server: CaptureServer) -> None
     ours = signing.v3_authorization(
         method="POST",
         path=sent.path,
-        query=sent.query,
+        query_string=signing.canonical_query(sent.query),
         headers=signed_headers,
         payload_sha256=sent.headers["x-acs-content-sha256"],
         access_key_id=ACCESS_KEY_ID,
@@ -107,3 +107,29 @@ def test_a_signed_call_reaches_the_server_with_our_signature(
         f"ACS3-HMAC-SHA256 Credential={ACCESS_KEY_ID},SignedHeaders="
     )
     assert ACCESS_KEY_SECRET not in repr(client) + repr(client.account)
+
+
+def test_an_endpoint_under_a_path_prefix_is_called_and_signed_with_that_path(
+    capture_server: CaptureServer,
+) -> None:
+    account = our_account(capture_server, SignatureVersion.V3)
+    prefixed = type(account)(
+        f"{capture_server.url}sandbox/", account.credentials, account.signature_version
+    )
+    ProviderClient(prefixed).call(
+        ProviderRequest("QueryPushStatByMsg", "2016-08-01", {"MessageId": "1"}, True)
+    )
+    sent = capture_server.last()
+    assert sent.path == "/sandbox/"
+    assert sent.query == {"MessageId": "1"}
+    signed_names = sent.headers["authorization"].split("SignedHeaders=")[1].split(",")[0]
+    expected = signing.v3_authorization(
+        method="POST",
+        path="/sandbox/",
+        query_string=signing.canonical_query(sent.query),
+        headers={name: sent.headers[name] for name in signed_names.split(";")},
+        payload_sha256=sent.headers["x-acs-content-sha256"],
+        access_key_id=ACCESS_KEY_ID,
+        access_key_secret=ACCESS_KEY_SECRET,
+    )
+    assert sent.headers["authorization"] == expected
