@@ -111,3 +111,26 @@ def test_a_refused_connection_is_retryable() -> None:
         ProviderClient(account).call(REQUEST)
     assert (caught.value.permanent, caught.value.code) == (False, "ConnectionError")
     assert SECRET not in repr(caught.value)
+
+
+def test_an_mpaas_200_whose_result_says_failure_is_an_error() -> None:
+    from campaigns.providers.mpaas import MpaasClient
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={
+                "RequestId": "REQ-200",
+                "ResultCode": "OK",
+                "ResultMessage": "",
+                "PushResult": {"Success": False, "ResultMsg": "template not exist"},
+            },
+        )
+
+    account = Account("https://mpaas.cn-hangzhou.aliyuncs.com/", Credentials("LTAI-key", SECRET))
+    client = MpaasClient(account, http=httpx.Client(transport=httpx.MockTransport(refused)))
+    with pytest.raises(ProviderError) as caught:
+        client.call(REQUEST)
+    assert caught.value.permanent
+    assert caught.value.request_id == "REQ-200"
+    assert "template not exist" in caught.value.message

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from campaigns.providers import transport
+from campaigns.providers.base import ProviderClient, ProviderRequest, SignatureVersion
+from tests.campaigns.providers.conftest import CaptureServer, our_account
 
 
 def test_one_client_per_endpoint_host_is_shared_in_a_process() -> None:
@@ -23,3 +27,16 @@ def test_calls_have_explicit_connect_and_read_timeouts() -> None:
         transport.CONNECT_TIMEOUT_S,
         transport.READ_TIMEOUT_S,
     )
+
+
+def test_many_threads_keep_calls_in_flight_through_one_pooled_client(
+    capture_server: CaptureServer,
+) -> None:
+    client = ProviderClient(our_account(capture_server, SignatureVersion.V3))
+    request = ProviderRequest("PushSimple", "2020-10-28", {"Title": "Hi"}, in_query=False)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        responses = list(pool.map(lambda _: client.call(request), range(64)))
+    assert len(responses) == 64
+    assert all(response.request_id for response in responses)
+    assert len(capture_server.requests) == 64
+    assert client.http is transport.pooled_client(capture_server.url)
