@@ -31,6 +31,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("audiences", _("Audiences"), "campaigns.view_console"),
     NavItem("apps", _("Apps"), "campaigns.manage_credentials"),
     NavItem("history", _("History"), "campaigns.view_console"),
+    NavItem("sandbox", _("Sandbox inbox"), "campaigns.send_campaign", "sandbox_inbox"),
 )
 
 

@@ -269,6 +269,15 @@ CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "campaigns.tasks.tick", "schedule": TICK_SECONDS},
 }
 
+# The sandbox gateway's AccessKeys, "id:secret,id2:secret2"; with DEBUG a default pair.
+SANDBOX_ACCESS_KEYS = dict(
+    pair.split(":", 1)
+    for pair in env.list(
+        "SANDBOX_ACCESS_KEYS", default=["sandbox-key:sandbox-secret"] if DEBUG else []
+    )
+    if ":" in pair
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from campaigns.models.access import Access
 from campaigns.models.heartbeat import Heartbeat
+from campaigns.models.sandbox import SandboxMessage, SandboxPush, SandboxSettings
 from campaigns.models.users import User
 
-__all__ = ["Access", "Heartbeat", "User"]
+__all__ = ["Access", "Heartbeat", "SandboxMessage", "SandboxPush", "SandboxSettings", "User"]

@@ -18,6 +18,8 @@ EXCLUDED_NAMESPACES = {"admin"}
 
 SIGNED_IN = {"outsider": 200, "viewer": 200, "marketer": 200, "admin": 200}
 CONSOLE = {"outsider": 403, "viewer": 200, "marketer": 200, "admin": 200}
+SENDERS = {"outsider": 403, "viewer": 403, "marketer": 200, "admin": 200}
+ADMINS = {"outsider": 403, "viewer": 403, "marketer": 403, "admin": 200}
 
 # url name -> (method, kwargs, {persona: status}); anonymous visitors of pages behind
 # sign-in are redirected (302) unless a row says otherwise.
@@ -28,6 +30,11 @@ EXPECTED: dict[str, tuple[str, dict[str, object], dict[str, int]]] = {
     "logout": ("get", {}, dict.fromkeys(PERSONAS, 405)),
     "password_change": ("get", {}, SIGNED_IN),
     "password_change_done": ("get", {}, SIGNED_IN),
+    # The sandbox gateway takes signed POSTs from API clients, never a browser's GET.
+    "sandbox_gateway": ("get", {}, dict.fromkeys(PERSONAS, 405)),
+    "sandbox_inbox": ("get", {}, SENDERS),
+    "sandbox_controls": ("get", {}, ADMINS),
+    "sandbox_advance_clock": ("get", {}, dict.fromkeys(SIGNED_IN, 405)),
 }
 
 

@@ -19,14 +19,17 @@ CONSOLE_NAV = ["dashboard", "campaigns", "calendar", "templates", "audiences", "
 
 
 def test_admin_sees_every_section_including_apps(admin: Client) -> None:
-    assert nav_keys(admin) == [*CONSOLE_NAV[:5], "apps", "history"]
+    assert nav_keys(admin) == [*CONSOLE_NAV[:5], "apps", "history", "sandbox"]
 
 
-@pytest.mark.parametrize("persona", ["marketer", "viewer"])
+@pytest.mark.parametrize(
+    ("persona", "navigation"),
+    [("marketer", [*CONSOLE_NAV, "sandbox"]), ("viewer", CONSOLE_NAV)],
+)
 def test_non_admins_never_see_apps_and_credentials(
-    persona: str, client_as: Callable[[str], Client]
+    persona: str, navigation: list[str], client_as: Callable[[str], Client]
 ) -> None:
-    assert nav_keys(client_as(persona)) == CONSOLE_NAV
+    assert nav_keys(client_as(persona)) == navigation
 
 
 def test_the_empty_dashboard_lists_next_steps_for_the_role(

@@ -26,8 +26,8 @@ def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
 @pytest.mark.parametrize(
     ("role", "navigation"),
     [
-        (Role.ADMIN, [*CONSOLE_NAV[:5], "Apps", "History"]),
-        (Role.MARKETER, CONSOLE_NAV),
+        (Role.ADMIN, [*CONSOLE_NAV[:5], "Apps", "History", "Sandbox inbox"]),
+        (Role.MARKETER, [*CONSOLE_NAV, "Sandbox inbox"]),
         (Role.VIEWER, CONSOLE_NAV),
     ],
 )

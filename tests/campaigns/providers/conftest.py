@@ -61,6 +61,8 @@ def capture_server() -> Iterator[CaptureServer]:
     server_state: CaptureServer
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the clients use it
+
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             split = urlsplit(self.path)
@@ -83,7 +85,11 @@ def capture_server() -> Iterator[CaptureServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 128  # socketserver's default of 5 refuses bursts of clients
+
+    httpd = Server(("127.0.0.1", 0), Handler)
     server_state = CaptureServer(url=f"http://127.0.0.1:{httpd.server_address[1]}/")
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -1,0 +1,1 @@
+"""Forms: validation lives here and in the providers' request builders, not in views."""

@@ -1,0 +1,115 @@
+"""The sandbox gateway's state: what it accepted (the ledger), its schedules, its settings.
+
+The ledger has one row per (app, message key): a message key sent again is not delivered
+again (``attempts`` counts the tries), which is the idempotency the dispatch engine relies
+on. Each row carries its simulated outcome, drawn when it is accepted and deterministic for
+the sandbox's seed: when it arrives, is opened or deleted, or falls back to SMS.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SandboxPush(models.Model):
+    """One accepted push call: a task (mPaaS) or a message (EMAS)."""
+
+    class Provider(models.TextChoices):
+        MPAAS = "mpaas", "mPaaS"
+        EMAS = "emas", "EMAS"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("scheduled")
+        SENT = "sent", _("sent")
+        CANCELLED = "cancelled", _("cancelled")
+        REVOKED = "revoked", _("revoked")
+
+    provider = models.CharField(max_length=8, choices=Provider.choices)
+    app = models.CharField(max_length=80, help_text="mPaaS appId:workspaceId, or EMAS AppKey")
+    action = models.CharField(max_length=40)
+    task_id = models.CharField(max_length=64, unique=True)  # mPaaS task id / EMAS MessageId
+    request_id = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    task_name = models.CharField(max_length=200, blank=True, default="")
+    template_name = models.CharField(max_length=200, blank=True, default="")
+    title = models.TextField(blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    delivery_type = models.CharField(max_length=20, blank=True, default="")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
+    strategy_type = models.PositiveSmallIntegerField(default=0)
+    strategy_content = models.JSONField(null=True, blank=True)
+    fires_at = models.DateTimeField(null=True, blank=True)  # provider-held schedule
+    revoked_at = models.DateTimeField(null=True, blank=True)  # simulated time of the revoke
+    accepted_at = models.DateTimeField()
+    target_count = models.PositiveIntegerField(default=0)
+    params = models.JSONField(default=dict)  # the call's parameters, for the inbox and tests
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["provider", "app", "idempotency_key"]),
+            models.Index(fields=["provider", "app", "status", "fires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.task_id}"
+
+    @property
+    def sent_at(self) -> datetime | None:
+        """When the push went out: its schedule's time once fired, else when accepted;
+        None while it waits for its schedule or after it was cancelled."""
+        if self.status in (self.Status.SCHEDULED, self.Status.CANCELLED):
+            return None
+        return self.fires_at or self.accepted_at
+
+
+class SandboxMessage(models.Model):
+    """One target of an accepted push, with its simulated outcome (times are offsets in
+    seconds after the push was sent, or null when it does not happen)."""
+
+    push = models.ForeignKey(SandboxPush, on_delete=models.CASCADE, related_name="messages")
+    app = models.CharField(max_length=80)
+    msg_key = models.CharField(max_length=128)
+    target = models.CharField(max_length=255)
+    platform = models.CharField(max_length=12, blank=True, default="")  # android/ios/harmony
+    vendor = models.CharField(max_length=12, blank=True, default="")  # huawei/xiaomi/...
+    title = models.TextField(blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    accepted_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=1)
+    arrive_after_s = models.FloatField(null=True, blank=True)
+    open_after_s = models.FloatField(null=True, blank=True)
+    delete_after_s = models.FloatField(null=True, blank=True)
+    sms_after_s = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["app", "msg_key"], name="sandbox_message_once")
+        ]
+        indexes = [models.Index(fields=["app", "target"])]
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.msg_key}"
+
+
+class SandboxSettings(models.Model):
+    """One row: the faults the gateway injects, the seed of its simulation and how far its
+    simulated clock runs ahead of the real one. Changed at run time by the control page or
+    the API, read by every sandbox process (cached for about a second)."""
+
+    latency_ms = models.PositiveIntegerField(default=0)
+    error_rate = models.FloatField(default=0.0)  # share of calls answered with a 5xx
+    throttle_rate = models.FloatField(default=0.0)  # share answered Throttling + retry-after
+    timeout_rate = models.FloatField(default=0.0)  # share that hang past the client timeout
+    drop_rate = models.FloatField(default=0.0)  # share whose connection is closed unanswered
+    seed = models.BigIntegerField(default=0)
+    clock_offset_s = models.FloatField(default=0.0)  # simulated time = real time + this
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "sandbox settings"
+
+    def __str__(self) -> str:
+        return "sandbox settings"

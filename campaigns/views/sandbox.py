@@ -1,0 +1,90 @@
+"""Console pages of the sandbox: the device inbox, and the admin's controls."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from campaigns.forms.sandbox import AdvanceClockForm, SandboxSettingsForm
+from campaigns.models import SandboxMessage
+from campaigns.sandbox import control
+from campaigns.sandbox.registry import APPS
+
+RECENT_DEVICES = 50
+INBOX_SIZE = 30
+
+
+@require_GET
+@permission_required("campaigns.send_campaign", raise_exception=True)
+def inbox(request: HttpRequest) -> HttpResponse:
+    now = control.simulated_now()
+    app_key = request.GET.get("app") or next(iter(APPS))
+    app = APPS.get(app_key)
+    recent = (
+        SandboxMessage.objects.filter(app=app_key)
+        .order_by("-id")
+        .values_list("target", flat=True)[: RECENT_DEVICES * 20]
+    )
+    devices = list(dict.fromkeys(recent))[:RECENT_DEVICES]
+    target = request.GET.get("target") or (devices[0] if devices else "")
+    notifications = []
+    if target:
+        rows = (
+            SandboxMessage.objects.filter(app=app_key, target=target, arrive_after_s__isnull=False)
+            .select_related("push")
+            .order_by("-accepted_at")[: INBOX_SIZE * 2]
+        )
+        for row in rows:
+            sent_at = row.push.sent_at
+            if sent_at is None or row.push.status == row.push.Status.REVOKED:
+                continue
+            arrived_at = sent_at + timedelta(seconds=row.arrive_after_s or 0)
+            if arrived_at <= now:
+                notifications.append({"message": row, "arrived_at": arrived_at})
+        notifications = notifications[:INBOX_SIZE]
+    context = {
+        "apps": APPS.values(),
+        "app": app,
+        "devices": devices,
+        "target": target,
+        "notifications": notifications,
+        "simulated_now": now,
+    }
+    return render(request, "campaigns/sandbox_inbox.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("campaigns.manage_credentials", raise_exception=True)
+def controls(request: HttpRequest) -> HttpResponse:
+    form = SandboxSettingsForm(request.POST or None, initial=asdict(control.current()))
+    if request.method == "POST" and form.is_valid():
+        control.update(**form.cleaned_data)
+        messages.success(
+            request, _("Sandbox settings saved; every sandbox process uses them within a second.")
+        )
+        return redirect("sandbox_controls")
+    context = {
+        "form": form,
+        "clock_form": AdvanceClockForm(),
+        "simulated_now": control.simulated_now(),
+    }
+    return render(request, "campaigns/sandbox_controls.html", context)
+
+
+@require_POST
+@permission_required("campaigns.manage_credentials", raise_exception=True)
+def advance_clock(request: HttpRequest) -> HttpResponse:
+    form = AdvanceClockForm(request.POST)
+    if form.is_valid():
+        control.advance_clock(form.cleaned_data["hours"] * 3600)
+        messages.success(request, _("The simulated clock moved forward."))
+    else:
+        messages.error(request, _("Give the hours as a number between 0 and 720."))
+    return redirect("sandbox_controls")
