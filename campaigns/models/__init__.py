@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from campaigns.models.access import Access
 from campaigns.models.heartbeat import Heartbeat
-from campaigns.models.sandbox import SandboxMessage, SandboxPush, SandboxSettings
+from campaigns.models.sandbox import (
+    SandboxMessage,
+    SandboxPush,
+    SandboxSettings,
+    SandboxTemplate,
+)
 from campaigns.models.users import User
 
-__all__ = ["Access", "Heartbeat", "SandboxMessage", "SandboxPush", "SandboxSettings", "User"]
+__all__ = [
+    "Access",
+    "Heartbeat",
+    "SandboxMessage",
+    "SandboxPush",
+    "SandboxSettings",
+    "SandboxTemplate",
+    "User",
+]

@@ -94,6 +94,52 @@ class SandboxMessage(models.Model):
         return f"{self.target} {self.msg_key}"
 
 
+class SandboxTemplate(models.Model):
+    """A template in the sandbox's mPaaS template store (CreateTemplate and friends)."""
+
+    app = models.CharField(max_length=80)
+    template_id = models.CharField(max_length=24)
+    name = models.CharField(max_length=200)
+    title = models.TextField()
+    content = models.TextField()
+    desc_info = models.TextField(blank=True, default="")
+    push_style = models.CharField(max_length=4, default="0")
+    show_style = models.CharField(max_length=4, default="0")
+    jump_action = models.CharField(max_length=4, default="0")
+    uri = models.TextField(blank=True, default="")
+    icon_urls = models.TextField(blank=True, default="")
+    image_urls = models.TextField(blank=True, default="")
+    variables = models.TextField(blank=True, default="")
+    created = models.CharField(max_length=19)  # "YYYY-MM-DD HH:MM:SS", as the API shows it
+    modified = models.CharField(max_length=19)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["app", "name"], name="sandbox_template_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_data(self) -> dict[str, str]:
+        return {
+            "Id": self.template_id,
+            "Name": self.name,
+            "Title": self.title,
+            "Content": self.content,
+            "DescInfo": self.desc_info,
+            "PushStyle": self.push_style,
+            "ShowStyle": self.show_style,
+            "Action": self.jump_action,
+            "Uri": self.uri,
+            "IconUrls": self.icon_urls,
+            "ImageUrls": self.image_urls,
+            "Variables": self.variables,
+            "GmtCreate": self.created,
+            "GmtModified": self.modified,
+        }
+
+
 class SandboxSettings(models.Model):
     """One row: the faults the gateway injects, the seed of its simulation and how far its
     simulated clock runs ahead of the real one. Changed at run time by the control page or

@@ -11,18 +11,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import threading
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.cache import cache
 
 from campaigns.sandbox.gateway import GatewayError
 
 TIMESTAMP_TOLERANCE = timedelta(minutes=15)
-NONCE_MEMORY_S = 2 * TIMESTAMP_TOLERANCE.total_seconds()
+NONCE_MEMORY_S = int(2 * TIMESTAMP_TOLERANCE.total_seconds())
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 
 
@@ -47,27 +46,10 @@ def access_keys() -> dict[str, str]:
     return pairs
 
 
-class NonceMemory:
-    """Nonces seen in the last half hour; a repeated one is a replayed request."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def use(self, nonce: str) -> bool:
-        """False when ``nonce`` was used before."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._seen) > 100_000:
-                cutoff = now - NONCE_MEMORY_S
-                self._seen = {key: at for key, at in self._seen.items() if at > cutoff}
-            if nonce in self._seen:
-                return False
-            self._seen[nonce] = now
-            return True
-
-
-NONCES = NonceMemory()
+def first_use_of(nonce: str) -> bool:
+    """False when ``nonce`` was used in the last half hour: a replayed request. The cache is
+    shared by every process when REDIS_URL is set (``add`` is atomic there)."""
+    return bool(cache.add(f"sandbox:nonce:{nonce}", 1, timeout=NONCE_MEMORY_S))
 
 
 def _encode(value: str) -> str:
@@ -98,7 +80,7 @@ def _check_time_and_nonce(stamp: str, nonce: str, now: datetime) -> None:
         raise GatewayError(
             400, "MissingSignatureNonce", "SignatureNonce is mandatory for this action."
         )
-    if not NONCES.use(nonce):
+    if not first_use_of(nonce):
         raise GatewayError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
 
 
@@ -192,5 +174,8 @@ def _verify_v1(
         hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
     ).decode()
     if not hmac.compare_digest(expected, query["Signature"]):
-        raise GatewayError(*SIGNATURE_MISMATCH)
+        # As the real gateway does: the legacy SDK compares this string with its own to tell
+        # a wrong secret (SDK.InvalidAccessKeySecret) from a signing mistake.
+        status, code, message = SIGNATURE_MISMATCH
+        raise GatewayError(status, code, f"{message} server string to sign is:{string_to_sign}")
     return access_key_id

@@ -1,19 +1,20 @@
 """The sandbox's mPaaS template store: CreateTemplate, GetTemplate, ListTemplatePage,
 DeleteTemplate, and the lookup the template pushes use.
 
-Templates live in memory, per process, keyed by (app, name), pre-seeded with the templates
-the seeds' examples name. (A store that outlives the process needs a model.) Template
-actions answer in their own family: {"Success", "Code", "Msg", "Data"...}.
+Templates are SandboxTemplate rows, one name per app; the templates the seeds' examples name
+exist in every mPaaS app of the registry. Template actions answer in their own family:
+{"Success", "Code", "Msg", "Data"...}.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
+from campaigns.models import SandboxTemplate
 from campaigns.sandbox.gateway import MPAAS_VERSION, Call, action
 from campaigns.sandbox.mpaas_rules import (
     OK,
@@ -25,47 +26,13 @@ from campaigns.sandbox.mpaas_rules import (
     reject,
     resolve_app,
 )
-from campaigns.sandbox.registry import APPS
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 _PLACEHOLDER = re.compile(r"#(\w+)#")
 
 
-@dataclass
-class Template:
-    id: str
-    name: str
-    title: str
-    content: str
-    desc_info: str = ""
-    push_style: str = "0"
-    show_style: str = "0"
-    jump_action: str = "0"
-    uri: str = ""
-    icon_urls: str = ""
-    image_urls: str = ""
-    variables: str = ""
-    created: str = field(default="2024-01-01 00:00:00")
-    modified: str = field(default="2024-01-01 00:00:00")
-
-    def as_data(self) -> dict[str, Any]:
-        return {
-            "Id": self.id,
-            "Name": self.name,
-            "Title": self.title,
-            "Content": self.content,
-            "DescInfo": self.desc_info,
-            "PushStyle": self.push_style,
-            "ShowStyle": self.show_style,
-            "Action": self.jump_action,
-            "Uri": self.uri,
-            "IconUrls": self.icon_urls,
-            "ImageUrls": self.image_urls,
-            "Variables": self.variables,
-            "GmtCreate": self.created,
-            "GmtModified": self.modified,
-        }
+Template = SandboxTemplate
 
 
 def placeholders(*texts: str) -> str:
@@ -75,6 +42,7 @@ def placeholders(*texts: str) -> str:
     return ",".join(names)
 
 
+DEMO_CREATED = "2024-01-01 00:00:00"
 # The seeds' examples: (name, title, content).
 DEMO_TEMPLATES = (
     ("Test template", "Hello #name#", "Congratulations #name# on winning #money# yuan"),
@@ -85,49 +53,50 @@ DEMO_TEMPLATES = (
     ("Broadcast template", "Announcement", "#content#"),
 )
 
-_lock = threading.Lock()
-_templates: dict[tuple[str, str], Template] = {}
+DEMO_NAMES = tuple(name for name, _, _ in DEMO_TEMPLATES)
 
 
-def reset() -> None:
-    """Back to the demo templates (tests use it)."""
-    with _lock:
-        _templates.clear()
-        for app in APPS.values():
-            if app.provider != "mpaas":
-                continue
-            for number, (name, title, content) in enumerate(DEMO_TEMPLATES, start=1):
-                _templates[(app.key, name)] = Template(
-                    id=str(1000 + number),
-                    name=name,
-                    title=title,
-                    content=content,
-                    variables=placeholders(title, content),
-                )
-
-
-reset()
+def _seed_demo(app_key: str) -> None:
+    """The seeds' example templates exist in every mPaaS app of the registry (made again
+    only when all of them were deleted)."""
+    if Template.objects.filter(app=app_key, name__in=DEMO_NAMES).exists():
+        return
+    Template.objects.bulk_create(
+        [
+            Template(
+                app=app_key,
+                template_id=str(1000 + number),
+                name=name,
+                title=title,
+                content=content,
+                variables=placeholders(title, content),
+                created=DEMO_CREATED,
+                modified=DEMO_CREATED,
+            )
+            for number, (name, title, content) in enumerate(DEMO_TEMPLATES, start=1)
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def find(app_key: str, name: str) -> Template | None:
-    with _lock:
-        return _templates.get((app_key, name))
+    _seed_demo(app_key)
+    return Template.objects.filter(app=app_key, name=name).first()
 
 
-def _lookup(app_key: str, params: Params) -> tuple[str, Template]:
+def _lookup(app_key: str, params: Params) -> Template:
     template_id = params.text("TemplateId")
     name = params.text("TemplateName")
     if not template_id and not name:
         reject("TemplateId", "or TemplateName is required")
-    with _lock:
-        for (key, template_name), template in _templates.items():
-            if key != app_key:
-                continue
-            if (template_id and template.id == template_id) or (
-                not template_id and template_name == name
-            ):
-                return template_name, template
-    raise Rejected(TEMPLATE_NOT_EXIST, f"template {template_id or name} does not exist")
+    _seed_demo(app_key)
+    found = Template.objects.filter(app=app_key)
+    template = (
+        found.filter(template_id=template_id) if template_id else found.filter(name=name)
+    ).first()
+    if template is None:
+        raise Rejected(TEMPLATE_NOT_EXIST, f"template {template_id or name} does not exist")
+    return template
 
 
 def _ok(**extra: Any) -> dict[str, Any]:
@@ -147,7 +116,8 @@ def create_template(call: Call) -> dict[str, Any]:
     params.integer("PushStyle", choices=(0, 1, 2))
     stamp = call.received_at.strftime("%Y-%m-%d %H:%M:%S")
     template = Template(
-        id=str(uuid.uuid4().int % 10**12),
+        app=app.key,
+        template_id=str(uuid.uuid4().int % 10**12),
         name=name,
         title=title,
         content=content,
@@ -162,11 +132,13 @@ def create_template(call: Call) -> dict[str, Any]:
         created=stamp,
         modified=stamp,
     )
-    with _lock:
-        if (app.key, name) in _templates:
-            raise Rejected(TEMPLATE_EXIST, f"template {name} already exists")
-        _templates[(app.key, name)] = template
-    return _ok(Data=template.id)
+    _seed_demo(app.key)
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError:
+        raise Rejected(TEMPLATE_EXIST, f"template {name} already exists") from None
+    return _ok(Data=template.template_id)
 
 
 @action(MPAAS_VERSION, "GetTemplate")
@@ -174,8 +146,7 @@ def create_template(call: Call) -> dict[str, Any]:
 def get_template(call: Call) -> dict[str, Any]:
     params = Params(call.params)
     app = resolve_app(params)
-    _, template = _lookup(app.key, params)
-    return _ok(Data=template.as_data())
+    return _ok(Data=_lookup(app.key, params).as_data())
 
 
 @action(MPAAS_VERSION, "ListTemplatePage")
@@ -186,14 +157,13 @@ def list_template_page(call: Call) -> dict[str, Any]:
     page = params.integer("CurrentPage", default=1, minimum=1) or 1
     size = params.integer("PageSize", default=DEFAULT_PAGE_SIZE, minimum=1) or DEFAULT_PAGE_SIZE
     size = min(size, MAX_PAGE_SIZE)
-    with _lock:
-        mine = [template for (key, _), template in _templates.items() if key == app.key]
-    mine.sort(key=lambda template: (template.created, template.name), reverse=True)
+    _seed_demo(app.key)
+    mine = Template.objects.filter(app=app.key).order_by("-created", "-name")
     chunk = mine[(page - 1) * size : page * size]
     return _ok(
         CurrentPage=page,
         PageSize=size,
-        TotalSize=len(mine),
+        TotalSize=mine.count(),
         Data=[template.as_data() for template in chunk],
     )
 
@@ -203,7 +173,5 @@ def list_template_page(call: Call) -> dict[str, Any]:
 def delete_template(call: Call) -> dict[str, Any]:
     params = Params(call.params)
     app = resolve_app(params)
-    name, _ = _lookup(app.key, params)
-    with _lock:
-        _templates.pop((app.key, name), None)
+    _lookup(app.key, params).delete()
     return _ok()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 ANDROID_VENDORS = ("huawei", "xiaomi", "oppo", "vivo", "honor")
 TAGS = 20
@@ -53,6 +54,7 @@ def _draw(seed: int, index: int, salt: str) -> int:
     return int.from_bytes(digest, "big")
 
 
+@lru_cache(maxsize=200_000)  # a pure function of (seed, index): safe to remember
 def device(seed: int, index: int) -> Device:
     roll = _draw(seed, index, "platform") % 100
     if roll < 65:

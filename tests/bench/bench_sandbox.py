@@ -10,6 +10,7 @@ work does not count against it.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import subprocess
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 calls instead of 5,000")
     calls = 1000 if parser.parse_args().quick else 5000
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
     SandboxMessage.objects.filter(app=APP_KEY).delete()
     SandboxPush.objects.filter(app=APP_KEY).delete()

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from campaigns.models import SandboxMessage, SandboxPush
-from campaigns.sandbox import mpaas_templates
 from tests.campaigns.sandbox.conftest import RunningSandbox, sdk_config
 
 client_module: Any = importlib.import_module("alibabacloud_mpaas20201028.client")
@@ -23,7 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def client(sandbox_server: RunningSandbox) -> Any:
-    mpaas_templates.reset()
     return client_module.Client(sdk_config(sandbox_server))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from campaigns.models import SandboxMessage, SandboxPush
-from campaigns.sandbox import control, mpaas, mpaas_templates
+from campaigns.sandbox import control, mpaas
 from campaigns.sandbox.gateway import MPAAS_VERSION, Call, dispatch
 
 APP = {"AppId": "ONEX570DA89211721", "WorkspaceId": "test"}
@@ -116,11 +116,6 @@ BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "PushMultiple": multiple,
     "PushBroadcast": broadcast,
 }
-
-
-@pytest.fixture(autouse=True)
-def _templates() -> None:
-    mpaas_templates.reset()
 
 
 def ok(body: Mapping[str, Any]) -> str:
