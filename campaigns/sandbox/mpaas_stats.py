@@ -266,15 +266,21 @@ def _sent_between(app_key: str, start: datetime, end: datetime) -> QuerySet[Sand
     )
 
 
+def _time_window(params: Params) -> tuple[int, int]:
+    """StartTime and EndTime, in milliseconds, the end not before the start."""
+    start = params.whole("StartTime", minimum=0)
+    end = params.whole("EndTime", minimum=0)
+    if end < start:
+        reject("EndTime", "cannot be earlier than StartTime")
+    return start, end
+
+
 @action(MPAAS_VERSION, "QueryPushAnalysisCoreIndex")
 @answers("result")
 def query_push_analysis_core_index(call: Call) -> dict[str, Any]:
     params = Params(call.params)
     app = resolve_app(params)
-    start = params.whole("StartTime", minimum=0)
-    end = params.whole("EndTime", minimum=0)
-    if end < start:
-        reject("EndTime", "cannot be earlier than StartTime")
+    start, end = _time_window(params)
     platform = params.text("Platform").lower()
     if platform and platform not in PLATFORM_SHARE:
         reject("Platform", f"must be one of {', '.join(PLATFORM_SHARE)}")
@@ -325,10 +331,7 @@ def _scheduler_row(push: SandboxPush) -> dict[str, Any]:
 def query_push_scheduler_list(call: Call) -> dict[str, Any]:
     params = Params(call.params)
     app = resolve_app(params)
-    start = params.whole("StartTime", minimum=0)
-    end = params.whole("EndTime", minimum=0)
-    if end < start:
-        reject("EndTime", "cannot be earlier than StartTime")
+    start, end = _time_window(params)
     kind = params.integer("Type", choices=tuple(PUSH_TYPES.values()))
     page, size = _page(params, SCHEDULER_PAGE_SIZE)
     fire_due(app.key)
