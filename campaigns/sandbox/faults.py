@@ -27,6 +27,8 @@ class Faults:
         self._lock = threading.Lock()
         self._seed: int | None = None
         self._random = random.Random(0)  # noqa: S311 - a seeded simulation, not security
+        # Set while a server shuts down, so that hanging calls let their threads go.
+        self.stopping = threading.Event()
 
     def _draw(self, seed: int) -> float:
         with self._lock:
@@ -63,7 +65,7 @@ class Faults:
             )
         roll -= settings.throttle_rate
         if roll < settings.timeout_rate:
-            time.sleep(TIMEOUT_HANG_S)
+            self.stopping.wait(TIMEOUT_HANG_S)
             raise GatewayError(500, "Timeout", "The request processing is timeout.")
         roll -= settings.timeout_rate
         if roll < settings.drop_rate:

@@ -7,7 +7,9 @@ ACK), and every benchmark would measure that stall instead of Pushdeck.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,12 +17,16 @@ from urllib.parse import urlsplit
 
 from django.db import close_old_connections, connection
 
+from campaigns.sandbox.faults import FAULTS
 from campaigns.sandbox.service import serve
+
+IDLE_TIMEOUT_S = 15.0
 
 
 class GatewayHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the SDKs and httpx use it
     server_version = "PushdeckSandbox/1"
+    timeout = IDLE_TIMEOUT_S  # a keep-alive connection idle this long is closed
 
     def setup(self) -> None:
         super().setup()
@@ -52,8 +58,36 @@ class GatewayHandler(BaseHTTPRequestHandler):
 
 
 class SandboxServer(ThreadingHTTPServer):
-    daemon_threads = True
+    """Closing it ends every connection and waits for their threads, each of which closes
+    its database connection on the way out."""
+
     request_queue_size = 256
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, address: tuple[str, int], handler: type[GatewayHandler]) -> None:
+        super().__init__(address, handler)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        FAULTS.stopping.clear()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        FAULTS.stopping.set()
+        with self._open_lock:
+            for open_socket in self._open:
+                with contextlib.suppress(OSError):
+                    open_socket.shutdown(socket.SHUT_RDWR)
+        super().server_close()
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
