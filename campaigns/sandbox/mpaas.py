@@ -283,7 +283,14 @@ def push_template(call: Call) -> dict[str, Any]:
     return _success(push.task_id)
 
 
-def _target_msgs(params: Params) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class TargetMsg:
+    target: str
+    msg_key: str
+    values: dict[str, Any]  # TemplateKeyValue, parsed once
+
+
+def _target_msgs(params: Params) -> list[TargetMsg]:
     """TargetMsg.N.{Target,MsgKey,TemplateKeyValue,ExtendedParams}, as the SDK flattens
     its list: 1 to 100 entries, each with a target and a msgKey, msgKeys unique."""
     entries: dict[int, dict[str, str]] = {}
@@ -304,11 +311,15 @@ def _target_msgs(params: Params) -> list[dict[str, str]]:
         entry = entries[number]
         check_target(f"TargetMsg.{number}.Target", entry.get("Target", ""))
         check_msg_key(f"TargetMsg.{number}.MsgKey", entry.get("MsgKey", ""))
-        for name in ("TemplateKeyValue", "ExtendedParams"):
-            if entry.get(name, "").strip():
-                parse_object(f"TargetMsg.{number}.{name}", entry[name])
-        result.append(entry)
-    _unique([entry["MsgKey"] for entry in result])
+        parsed = {
+            name: parse_object(f"TargetMsg.{number}.{name}", entry[name])
+            for name in ("TemplateKeyValue", "ExtendedParams")
+            if entry.get(name, "").strip()
+        }
+        result.append(
+            TargetMsg(entry["Target"], entry["MsgKey"], parsed.get("TemplateKeyValue", {}))
+        )
+    _unique([entry.msg_key for entry in result])
     return result
 
 
@@ -321,18 +332,15 @@ def push_multiple(call: Call) -> dict[str, Any]:
     common = _common(call, params, MULTIPLE_DELIVERY_TYPES, sms=False, activity=True)
     entries = _target_msgs(params)
     template = _template(app, params)
-    messages = []
-    for entry in entries:
-        text = entry.get("TemplateKeyValue", "").strip()
-        values = parse_object("TemplateKeyValue", text) if text else {}
-        messages.append(
-            Outgoing(
-                entry["Target"],
-                entry["MsgKey"],
-                render(template.title, values),
-                render(template.content, values),
-            )
+    messages = [
+        Outgoing(
+            entry.target,
+            entry.msg_key,
+            render(template.title, entry.values),
+            render(template.content, entry.values),
         )
+        for entry in entries
+    ]
     push = _record(
         call,
         app,

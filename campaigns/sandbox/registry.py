@@ -56,16 +56,18 @@ def _draw(seed: int, index: int, salt: str) -> int:
 
 @lru_cache(maxsize=200_000)  # a pure function of (seed, index): safe to remember
 def device(seed: int, index: int) -> Device:
-    roll = _draw(seed, index, "platform") % 100
-    if roll < 65:
-        vendor = ANDROID_VENDORS[_draw(seed, index, "vendor") % len(ANDROID_VENDORS)]
-        platform = "android"
-    elif roll < 92:
+    # One hash, three independent rolls: platform, vendor, online.
+    digest = hashlib.blake2b(f"{seed}:{index}:device".encode(), digest_size=24).digest()
+    platform_roll, vendor_roll, online_roll = (
+        int.from_bytes(digest[start : start + 8], "big") for start in (0, 8, 16)
+    )
+    if platform_roll % 100 < 65:
+        platform, vendor = "android", ANDROID_VENDORS[vendor_roll % len(ANDROID_VENDORS)]
+    elif platform_roll % 100 < 92:
         platform, vendor = "ios", "apple"
     else:
         platform, vendor = "harmony", "huawei"
-    online = _draw(seed, index, "online") % 100 < 80
-    return Device(index, platform, vendor, online)
+    return Device(index, platform, vendor, online_roll % 100 < 80)
 
 
 def has_tag(seed: int, index: int, tag: int) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from campaigns.sandbox import auth, control, emas, mpaas  # noqa: F401 - registers the actions
 from campaigns.sandbox.faults import FAULTS, Fault
@@ -27,6 +27,22 @@ logger = logging.getLogger(__name__)
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
+def parse_form(text: str) -> dict[str, str]:
+    """``dict(parse_qsl(text, keep_blank_values=True))``, faster for the large forms of
+    batch pushes: only the pieces with "%" or "+" in them are unquoted."""
+    form: dict[str, str] = {}
+    for piece in text.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
+        form[name] = value
+    return form
+
+
 def serve(
     method: str, path: str, raw_query: str, headers: Mapping[str, str], body: bytes
 ) -> Response | None:
@@ -34,7 +50,7 @@ def serve(
     lower = {name.lower(): value for name, value in headers.items()}
     query = dict(parse_qsl(raw_query, keep_blank_values=True))
     form = (
-        dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        parse_form(body.decode("utf-8", "replace"))
         if lower.get("content-type", "").startswith(FORM_CONTENT_TYPE)
         else {}
     )
