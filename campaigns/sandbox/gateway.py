@@ -4,11 +4,14 @@ gateways are told apart by host. Handlers register themselves with ``@action``."
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 MPAAS_VERSION = "2020-10-28"
 EMAS_VERSION = "2016-08-01"
@@ -119,6 +122,16 @@ def dispatch(call: Call) -> Response:
         body = handler(call)
     except GatewayError as error:
         return json_response(error.http_status, error.body(call.request_id), error.headers)
+    except Exception:
+        # A bug in the sandbox answers like the real gateway's own failures: a retryable
+        # 500, not a dropped connection.
+        logger.exception("sandbox %s %s failed", call.version, call.action)
+        failure = GatewayError(
+            500,
+            "InternalError",
+            "The request processing has failed due to some unknown error.",
+        )
+        return json_response(failure.http_status, failure.body(call.request_id))
     return json_response(200, {"RequestId": call.request_id, **body})
 
 
