@@ -85,3 +85,11 @@ def test_the_dashboard_needs_few_queries(admin: Client) -> None:
     # session, user, user and group permissions, roles, database probe, heartbeat, and the
     # session save that extends the idle timeout (BEGIN, UPDATE, COMMIT)
     assert len(queries) <= 10
+
+
+def test_senders_are_pointed_at_the_sandbox_inbox_and_viewers_are_not(
+    marketer: Client, viewer: Client
+) -> None:
+    inbox = reverse("sandbox_inbox")
+    assert f'href="{inbox}"' in marketer.get(reverse("dashboard")).content.decode()
+    assert f'href="{inbox}"' not in viewer.get(reverse("dashboard")).content.decode()
