@@ -45,6 +45,7 @@ class SandboxPush(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)  # simulated time of the revoke
     accepted_at = models.DateTimeField()
     target_count = models.PositiveIntegerField(default=0)
+    seed = models.BigIntegerField(default=0)  # the simulation's seed when it was accepted
     params = models.JSONField(default=dict)  # the call's parameters, for the inbox and tests
 
     class Meta:

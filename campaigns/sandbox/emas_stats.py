@@ -29,7 +29,6 @@ from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 
 from campaigns.models import SandboxPush
-from campaigns.sandbox import control
 from campaigns.sandbox.emas_rules import (
     PUSH_TYPES,
     TARGETS,
@@ -157,7 +156,8 @@ def funnel(app: SandboxApp, push: SandboxPush, now: datetime) -> Funnel:
 def _sampled_funnel(
     app: SandboxApp, push: SandboxPush, result: Funnel, elapsed: float, sms_delay: float | None
 ) -> None:
-    seed = control.current().seed
+    # The seed the push was accepted with: changing it later does not rewrite history.
+    seed = push.seed
     _, sample = audience(app, seed, push.params)
     result.SentCount = push.target_count
     if not sample:

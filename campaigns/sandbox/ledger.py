@@ -156,7 +156,11 @@ def accept(
     keys = [message.msg_key for message in messages]
     with transaction.atomic():
         push = SandboxPush.objects.create(
-            app=app.key, accepted_at=accepted_at, target_count=len(messages), **push_fields
+            app=app.key,
+            accepted_at=accepted_at,
+            target_count=len(messages),
+            seed=seed,
+            **push_fields,
         )
         stamp = SandboxMessage._meta.get_field("accepted_at").get_db_prep_value(
             accepted_at, connection

@@ -118,6 +118,14 @@ def test_a_push_to_all_devices_of_a_type_counts_them_without_a_row_each() -> Non
     assert 0 < stat["OpenedCount"] < stat["ReceivedCount"] <= stat["SentCount"]
 
 
+def test_changing_the_seed_later_does_not_rewrite_a_push_s_results() -> None:
+    message_id = push(Target="TAG", TargetValue="tag3", DeviceType="ALL")
+    control.advance_clock(24 * 3600)
+    before = stats(message_id)
+    control.update(seed=12345)
+    assert stats(message_id) == before
+
+
 def test_a_tag_push_reaches_about_a_fifth_of_the_devices() -> None:
     message_id = push(Target="TAG", TargetValue="tag3", DeviceType="ALL")
     assert 800 < stats(message_id)["AcceptCount"] < 1200
