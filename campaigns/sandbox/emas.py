@@ -52,6 +52,10 @@ _id_lock = threading.Lock()
 _last_id = 0
 
 
+# DeviceType → the platform whose devices receive the push (ALL: every platform).
+RECEIVING_PLATFORM = {"ANDROID": "android", "iOS": "ios", "HARMONY": "harmony"}
+
+
 def next_message_id() -> str:
     """Microseconds since the epoch, bumped past the last one: unique and increasing."""
     global _last_id
@@ -91,8 +95,10 @@ def _record(
     seed = control.current().seed
     new_id = next_message_id()
     scheduled = spec.push_time is not None
+    only = RECEIVING_PLATFORM.get(spec.device_type, "")
     messages = [
-        Outgoing(target, f"{new_id}:{target}", spec.title, spec.body) for target in spec.targets
+        Outgoing(target, f"{new_id}:{target}", spec.title, spec.body, device_type=only)
+        for target in spec.targets
     ]
     accepted = accept(
         app=app,

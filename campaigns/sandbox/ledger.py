@@ -74,6 +74,7 @@ class Outgoing:
     title: str = ""
     body: str = ""
     platform: str = ""  # empty: the registry's platform for the device
+    device_type: str = ""  # "android", "ios" or "harmony": only such devices receive it
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ def outcome(
     reached = device(seed, index)
     platform = message.platform or reached.platform
     vendor = reached.vendor
+    if message.device_type and message.device_type != reached.platform:
+        return platform, vendor, Outcome(None, None, None, sms_delay_s)
     draw = _units(seed, app.key, message.msg_key)
     arrive: float | None = None
     if draw["arrives"] < ARRIVAL_RATE.get(vendor, 0.95):

@@ -290,3 +290,17 @@ def test_push_records_refuse_a_period_over_seven_days() -> None:
     assert body["Message"] == "The period between specified EndTime and StartTime exceeds 7 days."
     assert records(EndTime=None)[1]["Code"] == "InvalidEndTime.Empty"
     assert records(PageSize=101)[1]["Code"] == "Invalid.Parameter"
+
+
+def test_only_devices_of_the_push_s_device_type_receive_it() -> None:
+    from campaigns.sandbox.registry import device
+
+    message_id = push(TargetValue=devices(200), DeviceType="iOS", StoreOffline="True")
+    control.advance_clock(72 * 3600)
+    iphones = sum(device(0, n).platform == "ios" for n in range(200))
+    received = stats(message_id)["ReceivedCount"]
+    assert 0 < received <= iphones < 200
+    on_android = [
+        m for m in SandboxMessage.objects.all() if device(0, int(m.target, 16)).platform != "ios"
+    ]
+    assert all(m.arrive_after_s is None for m in on_android)
