@@ -38,6 +38,7 @@ from campaigns.sandbox.emas_rules import (
     idempotent_token,
     invalid_parameter,
     length_exceed,
+    sms_unless_opened,
 )
 from campaigns.sandbox.emas_stats import audience, fire_due, message_id
 from campaigns.sandbox.gateway import EMAS_VERSION, Call, action
@@ -120,6 +121,7 @@ def _record(
         accepted_at=now,
         expires_after_s=expires_after_s(params, spec.push_time or now),
         sms_delay_s=spec.sms_delay_s,
+        sms_unless_opened=sms_unless_opened(params),
     )
     if spec.target in ("TAG", "ALL"):
         size, _ = audience(app, seed, params)

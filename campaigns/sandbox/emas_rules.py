@@ -560,6 +560,14 @@ def _check_sms(read: Reader) -> int | None:
     return read.integer("SmsDelaySecs", SMS_DELAY_MIN_S, SMS_DELAY_MAX_S)
 
 
+SMS_POLICY_NOT_OPENED = "1"  # SmsSendPolicy: 0 not received, 1 not opened
+
+
+def sms_unless_opened(params: Mapping[str, str]) -> bool:
+    """Whether the SMS fallback also goes to those who received the push but did not open it."""
+    return params.get("SmsSendPolicy") == SMS_POLICY_NOT_OPENED
+
+
 def expires_after_s(params: Mapping[str, str], sent_at: datetime) -> float:
     """How long after ``sent_at`` a push of these (valid) parameters can still arrive.
 

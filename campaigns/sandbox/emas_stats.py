@@ -39,6 +39,7 @@ from campaigns.sandbox.emas_rules import (
     format_time,
     invalid_format,
     invalid_parameter,
+    sms_unless_opened,
     tag_expression,
 )
 from campaigns.sandbox.gateway import EMAS_VERSION, Call, GatewayError, action
@@ -167,7 +168,14 @@ def _sampled_funnel(
     for index in sample:
         target = emas_device_id(index)
         message = Outgoing(target, f"{push.task_id}:{target}")
-        _, _, fate = outcome(app, message, seed=seed, expires_after_s=window, sms_delay_s=sms_delay)
+        _, _, fate = outcome(
+            app,
+            message,
+            seed=seed,
+            expires_after_s=window,
+            sms_delay_s=sms_delay,
+            sms_unless_opened=sms_unless_opened(push.params),
+        )
         arrived += fate.arrive_after_s is not None and fate.arrive_after_s <= elapsed
         opened += fate.open_after_s is not None and fate.open_after_s <= elapsed
         deleted += fate.delete_after_s is not None and fate.delete_after_s <= elapsed

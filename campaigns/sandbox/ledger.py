@@ -8,7 +8,8 @@ engine relies on. Each new message gets an outcome drawn from (seed, app, messag
 - online devices arrive within seconds, offline ones within hours or not before expiry,
   at a rate that depends on the vendor's channel;
 - of those that arrive some are opened, some deleted, the rest ignored;
-- with SMS fallback, the unreached get an SMS after the fallback delay.
+- with SMS fallback, the unreached (or, by policy, the unopened) get an SMS after the
+  fallback delay.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ def outcome(
     seed: int,
     expires_after_s: float,
     sms_delay_s: float | None,
+    sms_unless_opened: bool = False,
 ) -> tuple[str, str, Outcome]:
     """The platform, vendor and simulated outcome of one message."""
     index = target_index(app, message.target)
@@ -139,8 +141,12 @@ def outcome(
         elif draw["deletes"] < DELETE_RATE:
             deleted = arrive + _between(OPEN_DELAY_S, draw["delete-delay"])
     sms = None
-    if sms_delay_s is not None and (arrive is None or arrive > sms_delay_s):
-        sms = sms_delay_s
+    if sms_delay_s is not None:
+        # The SMS goes to those the push has not reached by the delay or, with the
+        # "not opened" policy, to those who have not opened it by then.
+        seen = opened if sms_unless_opened else arrive
+        if seen is None or seen > sms_delay_s:
+            sms = sms_delay_s
     return platform, vendor, Outcome(arrive, opened, deleted, sms)
 
 
@@ -153,6 +159,7 @@ def accept(
     accepted_at: datetime,
     expires_after_s: float,
     sms_delay_s: float | None = None,
+    sms_unless_opened: bool = False,
 ) -> Accepted:
     """Record a push and its new messages. When every message key was seen before, the
     push of the first of them is returned and nothing new is recorded."""
@@ -171,7 +178,12 @@ def accept(
         rows = []
         for message in messages:
             platform, vendor, result = outcome(
-                app, message, seed=seed, expires_after_s=expires_after_s, sms_delay_s=sms_delay_s
+                app,
+                message,
+                seed=seed,
+                expires_after_s=expires_after_s,
+                sms_delay_s=sms_delay_s,
+                sms_unless_opened=sms_unless_opened,
             )
             rows.append(
                 (

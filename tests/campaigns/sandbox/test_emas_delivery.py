@@ -107,6 +107,19 @@ def test_sms_fallback_goes_to_the_unreached_after_its_delay() -> None:
     assert stat["SmsSentCount"] + stat["SmsSkipCount"] + stat["SmsFailedCount"] == 51
 
 
+def test_the_not_opened_policy_also_texts_those_who_received_but_did_not_open() -> None:
+    sms = {"SmsTemplateName": "T1", "SmsSignName": "Shop", "SmsDelaySecs": 3600}
+    unreceived = push(TargetValue=devices(200), SmsSendPolicy=0, **sms)
+    unopened = push(TargetValue=devices(200), SmsSendPolicy=1, **sms)
+    control.advance_clock(3601)
+    texted_unreceived = stats(unreceived)["SmsSentCount"]
+    texted_unopened = stats(unopened)["SmsSentCount"]
+    opened = stats(unopened)["OpenedCount"]
+    # Everyone who had not opened it by the delay gets the SMS: far more than the unreached.
+    assert texted_unopened >= 200 - opened
+    assert texted_unopened > 1.5 * texted_unreceived > 0
+
+
 def test_a_push_to_all_devices_of_a_type_counts_them_without_a_row_each() -> None:
     message_id = push(Target="ALL", TargetValue="ALL", DeviceType="iOS", Title=None)
     control.advance_clock(24 * 3600)
