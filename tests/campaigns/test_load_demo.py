@@ -60,3 +60,16 @@ def test_it_uses_demo_password_with_debug_off_and_does_not_print_it(
     output = load_demo()
     assert get_user_model().objects.get(username="viewer").check_password("staging-demo-Secret-9")
     assert "staging-demo-Secret-9" not in output
+
+
+@override_settings(DEBUG=True)
+def test_it_sends_demo_pushes_through_the_sandbox_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from campaigns.models import SandboxMessage, SandboxPush
+
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    assert "Sent 3 demo pushes to the sandbox" in load_demo()
+    pushes, messages = SandboxPush.objects.count(), SandboxMessage.objects.count()
+    assert (pushes, messages) == (3, 10 + 50 + 20)
+    assert SandboxMessage.objects.filter(title="A sale for Customer 7", target="user7").exists()
+    assert "demo pushes" not in load_demo()
+    assert (SandboxPush.objects.count(), SandboxMessage.objects.count()) == (pushes, messages)

@@ -1,4 +1,4 @@
-"""manage.py load_demo: demo users (and, as the console grows, demo data). Idempotent."""
+"""manage.py load_demo: demo users and demo pushes in the sandbox. Idempotent."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db import transaction
 
 from campaigns.models import User
 from campaigns.roles import Role, assign_role
+from campaigns.sandbox.demo import send_demo_pushes
 
 DEFAULT_DEMO_PASSWORD = "pushdeck-demo"  # noqa: S105 - a demo password, refused in production
 DEMO_USERS = (
@@ -21,7 +22,10 @@ DEMO_USERS = (
 
 
 class Command(BaseCommand):
-    help = "Create the demo users admin, marketer and viewer (password from DEMO_PASSWORD)."
+    help = (
+        "Create the demo users admin, marketer and viewer (password from DEMO_PASSWORD) and "
+        "send a few demo pushes to the sandbox gateway."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DEMO_PASSWORD", "")
@@ -39,6 +43,9 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
                 assign_role(user, role)
+        sent = send_demo_pushes()
+        if sent:
+            self.stdout.write(f"Sent {sent} demo pushes to the sandbox (see Sandbox inbox).")
         self.stdout.write("Demo logins (username / password):")
         for username, role in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {shown_password}   {role.label}")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -40,3 +41,14 @@ def test_many_threads_keep_calls_in_flight_through_one_pooled_client(
     assert all(response.request_id for response in responses)
     assert len(capture_server.requests) == 64
     assert client.http is transport.pooled_client(capture_server.url)
+
+
+def test_provider_calls_are_not_logged_with_their_parameters(
+    capture_server: CaptureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = ProviderClient(our_account(capture_server, SignatureVersion.V1))
+    request = ProviderRequest("Push", "2016-08-01", {"Title": "Secret sale"}, in_query=True)
+    with caplog.at_level(logging.INFO):
+        client.call(request)
+    assert "Secret sale" not in caplog.text
+    assert "Signature" not in caplog.text
