@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -28,11 +28,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     app_key = request.GET.get("app") or next(iter(APPS))
     app = APPS.get(app_key)
     recent = (
-        SandboxMessage.objects.filter(app=app_key)
-        .order_by("-id")
-        .values_list("target", flat=True)[: RECENT_DEVICES * 20]
+        SandboxMessage.objects.filter(app=app_key, arrive_after_s__isnull=False)
+        .select_related("push")
+        .only("target", "arrive_after_s", "push__status", "push__fires_at", "push__accepted_at")
+        .order_by("-id")[: RECENT_DEVICES * 20]
     )
-    devices = list(dict.fromkeys(recent))[:RECENT_DEVICES]
+    devices = list(dict.fromkeys(row.target for row in recent if _arrived_by(row, now)))
+    devices = devices[:RECENT_DEVICES]
     target = request.GET.get("target") or (devices[0] if devices else "")
     notifications = []
     if target:
@@ -42,11 +44,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             .order_by("-accepted_at")[: INBOX_SIZE * 2]
         )
         for row in rows:
-            sent_at = row.push.sent_at
-            if sent_at is None or row.push.status == row.push.Status.REVOKED:
-                continue
-            arrived_at = sent_at + timedelta(seconds=row.arrive_after_s or 0)
-            if arrived_at <= now:
+            arrived_at = _arrived_by(row, now)
+            if arrived_at is not None:
                 notifications.append({"message": row, "arrived_at": arrived_at})
         notifications = notifications[:INBOX_SIZE]
     context = {
@@ -58,6 +57,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "simulated_now": now,
     }
     return render(request, "campaigns/sandbox_inbox.html", context)
+
+
+def _arrived_by(message: SandboxMessage, now: datetime) -> datetime | None:
+    """When ``message`` reached its device, if it had by ``now`` (and was not revoked)."""
+    sent_at = message.push.sent_at
+    if sent_at is None or message.arrive_after_s is None:
+        return None
+    if message.push.status == message.push.Status.REVOKED:
+        return None
+    arrived_at = sent_at + timedelta(seconds=message.arrive_after_s)
+    return arrived_at if arrived_at <= now else None
 
 
 @require_http_methods(["GET", "POST"])

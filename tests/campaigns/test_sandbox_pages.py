@@ -104,3 +104,13 @@ def test_an_admin_advances_the_simulated_clock(admin: Client) -> None:
     admin.post(reverse("sandbox_advance_clock"), {"hours": 2})
     control.forget_cache()
     assert control.simulated_now() - before >= timedelta(hours=2)
+
+
+def test_the_inbox_opens_on_a_device_that_has_received_something(marketer: Client) -> None:
+    deliver("Spring sale", "50% off today", target="user7", key="k-1")  # arrives (seed 0)
+    deliver("Hello", "Nobody home", target="stranger", key="k-never")
+    control.advance_clock(timedelta(hours=7).total_seconds())
+    page = marketer.get(f"{reverse('sandbox_inbox')}?app={APP.key}").content.decode()
+    assert "target=user7" in page
+    assert "target=stranger" not in page
+    assert "50% off today" in page
