@@ -46,7 +46,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         for row in rows:
             arrived_at = _arrived_by(row, now)
             if arrived_at is not None:
-                notifications.append({"message": row, "arrived_at": arrived_at})
+                sent_at = row.push.sent_at or arrived_at
+                opened = row.open_after_s is not None and (
+                    sent_at + timedelta(seconds=row.open_after_s) <= now
+                )
+                notifications.append({"message": row, "arrived_at": arrived_at, "opened": opened})
         notifications = notifications[:INBOX_SIZE]
     context = {
         "apps": APPS.values(),

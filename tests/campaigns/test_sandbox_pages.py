@@ -114,3 +114,21 @@ def test_the_inbox_opens_on_a_device_that_has_received_something(marketer: Clien
     assert "target=user7" in page
     assert "target=stranger" not in page
     assert "50% off today" in page
+
+
+def test_a_notification_shows_opened_only_once_its_simulated_open_has_happened(
+    marketer: Client,
+) -> None:
+    from campaigns.models import SandboxMessage
+
+    deliver("Spring sale", "50% off today")
+    message = SandboxMessage.objects.get()
+    message.arrive_after_s, message.open_after_s = 1.0, 3600.0
+    message.save()
+    url = f"{reverse('sandbox_inbox')}?app={APP.key}&target=user7"
+    control.advance_clock(60)
+    page = marketer.get(url).content.decode()
+    assert "50% off today" in page
+    assert "· opened" not in page
+    control.advance_clock(3600)
+    assert "· opened" in marketer.get(url).content.decode()
