@@ -16,6 +16,7 @@ from campaigns.forms.sandbox import AdvanceClockForm, SandboxSettingsForm
 from campaigns.models import SandboxMessage
 from campaigns.sandbox import control
 from campaigns.sandbox.registry import APPS
+from campaigns.views import HtmxHttpRequest
 
 RECENT_DEVICES = 50
 INBOX_SIZE = 30
@@ -23,7 +24,7 @@ INBOX_SIZE = 30
 
 @require_GET
 @permission_required("campaigns.send_campaign", raise_exception=True)
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: HtmxHttpRequest) -> HttpResponse:
     now = control.simulated_now()
     app_key = request.GET.get("app") or next(iter(APPS))
     app = APPS.get(app_key)
@@ -60,7 +61,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "notifications": notifications,
         "simulated_now": now,
     }
-    return render(request, "campaigns/sandbox_inbox.html", context)
+    # The phone refreshes itself every few seconds, so notifications appear as they arrive.
+    template = "#phone" if request.htmx.target == "phone" else ""
+    return render(request, f"campaigns/sandbox_inbox.html{template}", context)
 
 
 def _arrived_by(message: SandboxMessage, now: datetime) -> datetime | None:

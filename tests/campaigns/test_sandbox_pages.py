@@ -132,3 +132,16 @@ def test_a_notification_shows_opened_only_once_its_simulated_open_has_happened(
     assert "· opened" not in page
     control.advance_clock(3600)
     assert "· opened" in marketer.get(url).content.decode()
+
+
+def test_the_phone_refreshes_itself_without_the_rest_of_the_page(marketer: Client) -> None:
+    deliver("Spring sale", "50% off today")
+    control.advance_clock(timedelta(hours=7).total_seconds())
+    url = f"{reverse('sandbox_inbox')}?app={APP.key}&target=user7"
+    page = marketer.get(url).content.decode()
+    assert 'hx-trigger="every 5s"' in page
+    phone = marketer.get(url, headers={"HX-Request": "true", "HX-Target": "phone"})
+    html = phone.content.decode()
+    assert html.lstrip().startswith('<div class="phone" id="phone"')
+    assert "50% off today" in html
+    assert "<html" not in html
