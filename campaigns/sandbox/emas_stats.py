@@ -75,7 +75,8 @@ def fire_due(app_key: str, now: datetime) -> int:
     ).update(status=SandboxPush.Status.SENT)
 
 
-def sent_at(push: SandboxPush) -> datetime:
+def push_time(push: SandboxPush) -> datetime:
+    """When the push goes or went out: its PushTime when scheduled, else when accepted."""
     return push.fires_at or push.accepted_at
 
 
@@ -128,7 +129,7 @@ def funnel(app: SandboxApp, push: SandboxPush, now: datetime) -> Funnel:
     result = Funnel(AcceptCount=push.target_count)
     if push.status != SandboxPush.Status.SENT:
         return result
-    elapsed = (now - sent_at(push)).total_seconds()
+    elapsed = (now - push_time(push)).total_seconds()
     sms = bool(push.params.get("SmsTemplateName"))
     sms_delay = float(push.params.get("SmsDelaySecs") or 0)
     if push.params.get("Target") in ("TAG", "ALL"):
@@ -163,7 +164,7 @@ def _sampled_funnel(
     result.SentCount = push.target_count
     if not sample:
         return
-    window = expires_after_s(push.params, sent_at(push))
+    window = expires_after_s(push.params, push_time(push))
     arrived = opened = deleted = sms_sent = skipped = 0
     for index in sample:
         target = emas_device_id(index)
@@ -271,7 +272,7 @@ def _push_info(app: SandboxApp, push: SandboxPush) -> dict[str, Any]:
     return {
         "AppKey": int(app.key),
         "MessageId": push.task_id,
-        "PushTime": format_time(sent_at(push)),
+        "PushTime": format_time(push_time(push)),
         "PushType": push.params.get("PushType", ""),
         "DeviceType": push.delivery_type,
         "Target": push.params.get("Target", ""),

@@ -77,10 +77,6 @@ def fire_due(app_key: str) -> int:
     ).update(status=Status.SENT)
 
 
-def sent_at(push: SandboxPush) -> datetime | None:
-    return push.sent_at
-
-
 def broadcast_target_count(size: int, delivery_type: int) -> int:
     return round(size * PLATFORM_SHARE[BROADCAST_PLATFORMS[delivery_type]])
 
@@ -149,7 +145,7 @@ def _broadcast_funnel(push: SandboxPush, elapsed: float, platform: str, vendor: 
 
 def funnel(push: SandboxPush, now: datetime, platform: str = "", vendor: str = "") -> Funnel:
     """What became of ``push`` by ``now``, optionally of one platform or vendor only."""
-    start = sent_at(push)
+    start = push.sent_at
     if start is None or start > now:
         return Funnel(total=push.target_count)
     elapsed = (now - start).total_seconds()
@@ -208,7 +204,7 @@ def query_push_analysis_task_detail(call: Call) -> dict[str, Any]:
     fire_due(app.key)
     push = _push(app.key, task_id)
     result = funnel(push, control.simulated_now())
-    start = sent_at(push)
+    start = push.sent_at
     start_ms = milliseconds(start) if start and result.sent else None
     end_ms = start_ms
     if start_ms is not None and result.last_arrival_s is not None:
@@ -390,7 +386,7 @@ def _withdraw(messages: QuerySet[SandboxMessage], elapsed: float) -> None:
 
 
 def _revocable(push: SandboxPush, now: datetime, what: str) -> float:
-    start = sent_at(push)
+    start = push.sent_at
     if start is None or start > now:
         raise Rejected(TASK_STATUS_ILLEGAL, f"{what} is {push.status}, not sent")
     elapsed = (now - start).total_seconds()
