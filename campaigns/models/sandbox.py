@@ -2,8 +2,9 @@
 
 The ledger has one row per (app, message key): a message key sent again is not delivered
 again (``attempts`` counts the tries), which is the idempotency the dispatch engine relies
-on. Each row carries its simulated outcome, drawn when it is accepted and deterministic for
-the sandbox's seed: when it arrives, is opened or deleted, or falls back to SMS.
+on. What becomes of a message — when it arrives, is opened or deleted, or falls back to
+SMS — is not stored: ``campaigns.sandbox.delivery`` derives it from the push's seed and
+delivery settings.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class SandboxPush(models.Model):
     accepted_at = models.DateTimeField()
     target_count = models.PositiveIntegerField(default=0)
     seed = models.BigIntegerField(default=0)  # the simulation's seed when it was accepted
+    # How its messages travel (campaigns.sandbox.delivery.Delivery).
+    expires_after_s = models.FloatField(default=72 * 3600.0)
+    sms_delay_s = models.FloatField(null=True, blank=True)  # SMS fallback after this long
+    sms_unless_opened = models.BooleanField(default=False)  # also SMS the unopened
+    device_type = models.CharField(max_length=8, blank=True, default="")  # only this platform
     params = models.JSONField(default=dict)  # the call's parameters, for the inbox and tests
 
     class Meta:
@@ -67,23 +73,18 @@ class SandboxPush(models.Model):
 
 
 class SandboxMessage(models.Model):
-    """One target of an accepted push, with its simulated outcome (times are offsets in
-    seconds after the push was sent, or null when it does not happen)."""
+    """One target of an accepted push: what was sent to whom, and when."""
 
     push = models.ForeignKey(SandboxPush, on_delete=models.CASCADE, related_name="messages")
     app = models.CharField(max_length=80)
     msg_key = models.CharField(max_length=128)
     target = models.CharField(max_length=255)
-    platform = models.CharField(max_length=12, blank=True, default="")  # android/ios/harmony
-    vendor = models.CharField(max_length=12, blank=True, default="")  # huawei/xiaomi/...
     title = models.TextField(blank=True, default="")
     body = models.TextField(blank=True, default="")
     accepted_at = models.DateTimeField()
     attempts = models.PositiveIntegerField(default=1)
-    arrive_after_s = models.FloatField(null=True, blank=True)
-    open_after_s = models.FloatField(null=True, blank=True)
-    delete_after_s = models.FloatField(null=True, blank=True)
-    sms_after_s = models.FloatField(null=True, blank=True)
+    # RevokePushMessage: seconds after sending when this message was withdrawn.
+    revoked_after_s = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -1,13 +1,16 @@
 """The sandbox's run-time settings: faults, the simulation's seed, the simulated clock.
 
 Every sandbox process reads them from the one ``SandboxSettings`` row, cached for
-``CACHE_SECONDS`` so that a busy gateway does not query it on every call.
+``CACHE_SECONDS`` so that a busy gateway does not query it on every call. Other sandbox
+state cached the same way (the template store) registers with ``also_forget`` so that
+``forget_cache`` clears everything at once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -60,11 +63,22 @@ def update(**changes: float | int) -> Settings:
     return current()
 
 
+_forgetters: list[Callable[[], None]] = []
+
+
+def also_forget(forget: Callable[[], None]) -> None:
+    """Have ``forget_cache`` call ``forget`` too."""
+    _forgetters.append(forget)
+
+
 def forget_cache() -> None:
-    """Read the settings row again on the next call (tests change it between calls)."""
+    """Read the settings row, and whatever else is cached, again on the next call (tests
+    change them between calls)."""
     global _cached
     with _lock:
         _cached = None
+    for forget in _forgetters:
+        forget()
 
 
 def advance_clock(seconds: float) -> None:

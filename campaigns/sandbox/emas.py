@@ -28,6 +28,7 @@ from django.db import transaction
 
 from campaigns.models import SandboxPush
 from campaigns.sandbox import control
+from campaigns.sandbox.delivery import Delivery
 from campaigns.sandbox.emas_rules import (
     PushSpec,
     Reader,
@@ -96,10 +97,8 @@ def _record(
     seed = control.current().seed
     new_id = next_message_id()
     scheduled = spec.push_time is not None
-    only = RECEIVING_PLATFORM.get(spec.device_type, "")
     messages = [
-        Outgoing(target, f"{new_id}:{target}", spec.title, spec.body, device_type=only)
-        for target in spec.targets
+        Outgoing(target, f"{new_id}:{target}", spec.title, spec.body) for target in spec.targets
     ]
     accepted = accept(
         app=app,
@@ -119,9 +118,12 @@ def _record(
         messages=messages,
         seed=seed,
         accepted_at=now,
-        expires_after_s=expires_after_s(params, spec.push_time or now),
-        sms_delay_s=spec.sms_delay_s,
-        sms_unless_opened=sms_unless_opened(params),
+        delivery=Delivery(
+            expires_after_s=expires_after_s(params, spec.push_time or now),
+            sms_delay_s=spec.sms_delay_s,
+            sms_unless_opened=sms_unless_opened(params),
+            device_type=RECEIVING_PLATFORM.get(spec.device_type, ""),
+        ),
     )
     if spec.target in ("TAG", "ALL"):
         size, _ = audience(app, seed, params)

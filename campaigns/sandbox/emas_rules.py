@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from campaigns.sandbox.delivery import ONLINE_DELAY_S
 from campaigns.sandbox.gateway import GatewayError
-from campaigns.sandbox.ledger import ONLINE_DELAY_S
 from campaigns.sandbox.registry import APPS, SandboxApp
 
 PUSH_TYPES = frozenset({"MESSAGE", "NOTICE"})

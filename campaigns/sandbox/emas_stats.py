@@ -25,25 +25,23 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 
 from campaigns.models import SandboxPush
+from campaigns.sandbox.delivery import Delivery, fate, fates
 from campaigns.sandbox.emas_rules import (
     PUSH_TYPES,
     TARGETS,
     Reader,
     emas_app,
     empty,
-    expires_after_s,
     format_time,
     invalid_format,
     invalid_parameter,
-    sms_unless_opened,
     tag_expression,
 )
 from campaigns.sandbox.gateway import EMAS_VERSION, Call, GatewayError, action
-from campaigns.sandbox.ledger import Outgoing, outcome
 from campaigns.sandbox.registry import TAGS, SandboxApp, device, emas_device_id, has_tag
 
 AUDIENCE_SCAN_MAX = 20_000  # registry devices examined to size a TAG / ALL audience
@@ -130,28 +128,24 @@ def funnel(app: SandboxApp, push: SandboxPush, now: datetime) -> Funnel:
     if push.status != SandboxPush.Status.SENT:
         return result
     elapsed = (now - push_time(push)).total_seconds()
-    sms = bool(push.params.get("SmsTemplateName"))
-    sms_delay = float(push.params.get("SmsDelaySecs") or 0)
+    sms_delay = push.sms_delay_s
     if push.params.get("Target") in ("TAG", "ALL"):
-        _sampled_funnel(app, push, result, elapsed, sms_delay if sms else None)
-    else:
-        counts = push.messages.aggregate(
-            sent=Count("pk", filter=~Q(vendor="")),
-            received=Count("pk", filter=Q(arrive_after_s__lte=elapsed)),
-            opened=Count("pk", filter=Q(open_after_s__lte=elapsed)),
-            deleted=Count("pk", filter=Q(delete_after_s__lte=elapsed)),
-            sms_sent=Count("pk", filter=Q(sms_after_s__lte=elapsed) & ~Q(vendor="")),
-            sms_failed=Count("pk", filter=Q(sms_after_s__lte=elapsed, vendor="")),
-            sms_skipped=Count("pk", filter=Q(sms_after_s__isnull=True)),
-        )
-        result.SentCount = counts["sent"]
-        result.ReceivedCount = counts["received"]
-        result.OpenedCount = counts["opened"]
-        result.DeletedCount = counts["deleted"]
-        if sms:
-            result.SmsSentCount = result.SmsReceiveSuccessCount = counts["sms_sent"]
-            result.SmsFailedCount = counts["sms_failed"]
-            result.SmsSkipCount = counts["sms_skipped"] if elapsed >= sms_delay else 0
+        _sampled_funnel(app, push, result, elapsed, sms_delay)
+        return result
+    for one in fates(push):
+        arrived, opened, deleted, sms_sent = one.by(elapsed)
+        if one.reached:
+            result.SentCount += 1
+            result.ReceivedCount += arrived
+            result.OpenedCount += opened
+            result.DeletedCount += deleted
+            result.SmsSentCount += sms_sent
+        else:
+            result.SmsFailedCount += sms_sent  # no such device: no phone number either
+        result.SmsSkipCount += one.sms_after_s is None
+    if sms_delay is None or elapsed < sms_delay:
+        result.SmsSkipCount = 0
+    result.SmsReceiveSuccessCount = result.SmsSentCount
     return result
 
 
@@ -164,24 +158,17 @@ def _sampled_funnel(
     result.SentCount = push.target_count
     if not sample:
         return
-    window = expires_after_s(push.params, push_time(push))
+    delivery = Delivery.of(push)
     arrived = opened = deleted = sms_sent = skipped = 0
     for index in sample:
         target = emas_device_id(index)
-        message = Outgoing(target, f"{push.task_id}:{target}")
-        _, _, fate = outcome(
-            app,
-            message,
-            seed=seed,
-            expires_after_s=window,
-            sms_delay_s=sms_delay,
-            sms_unless_opened=sms_unless_opened(push.params),
-        )
-        arrived += fate.arrive_after_s is not None and fate.arrive_after_s <= elapsed
-        opened += fate.open_after_s is not None and fate.open_after_s <= elapsed
-        deleted += fate.delete_after_s is not None and fate.delete_after_s <= elapsed
-        sms_sent += fate.sms_after_s is not None and fate.sms_after_s <= elapsed
-        skipped += fate.sms_after_s is None
+        one = fate(app, target, f"{push.task_id}:{target}", seed=seed, delivery=delivery)
+        has_arrived, has_opened, has_deleted, has_sms = one.by(elapsed)
+        arrived += has_arrived
+        opened += has_opened
+        deleted += has_deleted
+        sms_sent += has_sms
+        skipped += one.sms_after_s is None
     scale = push.target_count / len(sample)
     result.ReceivedCount = round(arrived * scale)
     result.OpenedCount = round(opened * scale)

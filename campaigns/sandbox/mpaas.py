@@ -64,6 +64,7 @@ from typing import Any
 
 from campaigns.models import SandboxMessage, SandboxPush
 from campaigns.sandbox import control, mpaas_templates
+from campaigns.sandbox.delivery import Delivery
 from campaigns.sandbox.gateway import MPAAS_VERSION, Call, action
 from campaigns.sandbox.ledger import Outgoing, accept
 from campaigns.sandbox.mpaas_rules import (
@@ -94,7 +95,8 @@ SIMPLE_DELIVERY_TYPES = (1, 2, 3, 5, 6)  # Android, iOS, user, Live Activity tok
 MULTIPLE_DELIVERY_TYPES = (1, 2, 3)
 BROADCAST_DELIVERY_TYPES = (1, 2, 7)  # Android, iOS, HarmonyOS
 PERIODS = (1, 2, 3, 4)  # BindPeriod / UnBindPeriod: 7, 15, 60 days, permanent
-_TARGET_MSG = re.compile(r"^TargetMsg\.(\d{1,4})\.(\w+)$")
+_TARGET_MSG_PREFIX = "TargetMsg."
+_TARGET_MSG = re.compile(r"TargetMsg\.(\d{1,4})\.(\w+)")
 
 Status = SandboxPush.Status
 
@@ -189,6 +191,7 @@ def _success(task_id: str) -> dict[str, Any]:
 def _check_schedule_room(app: SandboxApp, common: Common, messages: Sequence[Outgoing]) -> None:
     if common.strategy.type == 0:
         return
+    fire_due(app.key)  # schedules whose time has come no longer count as pending
     if messages:
         keys = [message.msg_key for message in messages]
         if SandboxMessage.objects.filter(app=app.key, msg_key__in=keys).count() == len(keys):
@@ -215,7 +218,6 @@ def _record(
     body: str = "",
     idempotency_key: str = "",
 ) -> SandboxPush:
-    fire_due(app.key)
     _check_schedule_room(app, common, messages)
     scheduled = common.strategy.type != 0
     accepted = accept(
@@ -235,13 +237,17 @@ def _record(
             "strategy_content": common.strategy.content,
             "status": Status.SCHEDULED if scheduled else Status.SENT,
             "fires_at": common.strategy.fires_at,
-            "params": dict(call.params),
+            # Per-target parameters are in the ledger rows.
+            "params": {
+                name: value
+                for name, value in call.params.items()
+                if not name.startswith(_TARGET_MSG_PREFIX)
+            },
         },
         messages=messages,
         seed=control.current().seed,
         accepted_at=call.received_at,
-        expires_after_s=float(common.expires),
-        sms_delay_s=common.sms_delay_s,
+        delivery=Delivery(float(common.expires), common.sms_delay_s),
     )
     return accepted.push
 
@@ -294,10 +300,12 @@ def _target_msgs(params: Params) -> list[TargetMsg]:
     """TargetMsg.N.{Target,MsgKey,TemplateKeyValue,ExtendedParams}, as the SDK flattens
     its list: 1 to 100 entries, each with a target and a msgKey, msgKeys unique."""
     entries: dict[int, dict[str, str]] = {}
+    match = _TARGET_MSG.fullmatch
     for key, value in params.raw.items():
-        match = _TARGET_MSG.match(key)
-        if match:
-            entries.setdefault(int(match.group(1)), {})[match.group(2)] = value
+        found = match(key)
+        if found:
+            number, field = found.groups()
+            entries.setdefault(int(number), {})[field] = value
     if not entries:
         reject("TargetMsg", "is required")
     if len(entries) > MAX_MULTIPLE_TARGETS:
@@ -311,14 +319,13 @@ def _target_msgs(params: Params) -> list[TargetMsg]:
         entry = entries[number]
         check_target(f"TargetMsg.{number}.Target", entry.get("Target", ""))
         check_msg_key(f"TargetMsg.{number}.MsgKey", entry.get("MsgKey", ""))
-        parsed = {
-            name: parse_object(f"TargetMsg.{number}.{name}", entry[name])
-            for name in ("TemplateKeyValue", "ExtendedParams")
-            if entry.get(name, "").strip()
-        }
-        result.append(
-            TargetMsg(entry["Target"], entry["MsgKey"], parsed.get("TemplateKeyValue", {}))
+        values, extended = entry.get("TemplateKeyValue", ""), entry.get("ExtendedParams", "")
+        parsed = (
+            parse_object(f"TargetMsg.{number}.TemplateKeyValue", values) if values.strip() else {}
         )
+        if extended.strip():
+            parse_object(f"TargetMsg.{number}.ExtendedParams", extended)
+        result.append(TargetMsg(entry["Target"], entry["MsgKey"], parsed))
     _unique([entry.msg_key for entry in result])
     return result
 

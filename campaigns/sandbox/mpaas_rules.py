@@ -99,10 +99,14 @@ def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# One decoder for every parse: json.loads with a hook would build a new one each time.
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs_once)
+
+
 def parse_object(name: str, text: str) -> dict[str, Any]:
     """A JSON object (a "Map" of the seeds); repeated keys are refused."""
     try:
-        value = json.loads(text, object_pairs_hook=_pairs_once)
+        value = _DECODER.decode(text)
     except ValueError as error:
         reject(name, f"is not valid JSON ({error})")
     if not isinstance(value, dict):

@@ -5,11 +5,13 @@
   recurring push is sent at its first occurrence only: later occurrences would carry the
   same msgKeys, which the ledger does not deliver twice.
 - A push's messages count from the time it was sent (``fires_at`` for a scheduled push,
-  else ``accepted_at``); a message has arrived when ``arrive_after_s`` <= the time since.
-- Revoking withdraws what has not happened yet: future arrivals, opens, dismissals and
-  SMS of the revoked messages are cleared in the ledger, so the funnel stops growing.
+  else ``accepted_at``); a message has arrived when its fate's ``arrive_after_s`` <= the
+  time since.
+- Revoking withdraws what has not happened yet: arrivals, opens, dismissals and SMS of the
+  revoked messages after the revoke do not happen (``delivery.withdrawn_after_s``), so the
+  funnel stops growing.
   Only within ``REVOKE_WINDOW_S`` of sending, and never before a push is sent.
-- Broadcasts have no message rows: their funnel is derived from the ledger's rates.
+- Broadcasts have no message rows: their funnel is derived from the delivery rates.
 """
 
 from __future__ import annotations
@@ -20,19 +22,20 @@ from statistics import fmean
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from campaigns.models import SandboxMessage, SandboxPush
 from campaigns.sandbox import control
-from campaigns.sandbox.gateway import MPAAS_VERSION, Call, action
-from campaigns.sandbox.ledger import (
+from campaigns.sandbox.delivery import (
     ARRIVAL_RATE,
     DELETE_RATE,
     OFFLINE_DELAY_S,
     ONLINE_DELAY_S,
     OPEN_DELAY_S,
     OPEN_RATE,
+    fates,
 )
+from campaigns.sandbox.gateway import MPAAS_VERSION, Call, action
 from campaigns.sandbox.mpaas_rules import (
     MESSAGE_NOT_EXIST,
     OK,
@@ -153,28 +156,24 @@ def funnel(push: SandboxPush, now: datetime, platform: str = "", vendor: str = "
         if push.revoked_at is not None:
             elapsed = min(elapsed, (push.revoked_at - start).total_seconds())
         return _broadcast_funnel(push, elapsed, platform, vendor)
-    messages: QuerySet[SandboxMessage] = push.messages.all()
-    if platform:
-        messages = messages.filter(platform=platform)
-    if vendor:
-        messages = messages.filter(vendor=vendor)
-    arrived = Q(arrive_after_s__lte=elapsed)
-    counts = messages.aggregate(
-        sent=Count("id"),
-        success=Count("id", filter=~Q(vendor="")),
-        arrived=Count("id", filter=arrived),
-        opened=Count("id", filter=Q(open_after_s__lte=elapsed)),
-        ignored=Count("id", filter=Q(delete_after_s__lte=elapsed)),
-        last=Max("arrive_after_s", filter=arrived),
-    )
+    chosen = [
+        one
+        for one in fates(push)
+        if (not platform or one.platform == platform) and (not vendor or one.vendor == vendor)
+    ]
+    arrivals = [
+        one.arrive_after_s
+        for one in chosen
+        if one.arrive_after_s is not None and one.arrive_after_s <= elapsed
+    ]
     return Funnel(
-        total=counts["sent"],
-        sent=counts["sent"],
-        success=counts["success"],
-        arrived=counts["arrived"],
-        opened=counts["opened"],
-        ignored=counts["ignored"],
-        last_arrival_s=counts["last"],
+        total=len(chosen),
+        sent=len(chosen),
+        success=sum(one.reached for one in chosen),
+        arrived=len(arrivals),
+        opened=sum(one.by(elapsed)[1] for one in chosen),
+        ignored=sum(one.by(elapsed)[2] for one in chosen),
+        last_arrival_s=max(arrivals, default=None),
     )
 
 
@@ -379,12 +378,6 @@ def cancel_push_scheduler(call: Call) -> dict[str, Any]:
     return {"ResultCode": OK, "ResultMessage": "", "ResultContent": str(cancelled)}
 
 
-def _withdraw(messages: QuerySet[SandboxMessage], elapsed: float) -> None:
-    """Clear what has not happened yet by ``elapsed`` seconds after sending."""
-    for name in ("arrive_after_s", "open_after_s", "delete_after_s", "sms_after_s"):
-        messages.filter(**{f"{name}__gt": elapsed}).update(**{name: None})
-
-
 def _revocable(push: SandboxPush, now: datetime, what: str) -> float:
     start = push.sent_at
     if start is None or start > now:
@@ -411,7 +404,9 @@ def revoke_push_message(call: Call) -> dict[str, Any]:
     if message is None:
         raise Rejected(MESSAGE_NOT_EXIST, f"message {msg_key} to {target} does not exist")
     elapsed = _revocable(message.push, control.simulated_now(), f"message {msg_key}")
-    _withdraw(SandboxMessage.objects.filter(pk=message.pk), elapsed)
+    if message.revoked_after_s is None:  # revoking twice does not move it later
+        message.revoked_after_s = elapsed
+        message.save(update_fields=["revoked_after_s"])
     return {
         "ResultCode": OK,
         "ResultMessage": "",
@@ -429,12 +424,10 @@ def revoke_push_task(call: Call) -> dict[str, Any]:
     push = _push(app.key, task_id)
     if push.status != Status.REVOKED:  # revoking twice is a success
         now = control.simulated_now()
-        elapsed = _revocable(push, now, f"task {task_id}")
-        with transaction.atomic():
-            _withdraw(push.messages.all(), elapsed)
-            push.status = Status.REVOKED
-            push.revoked_at = now
-            push.save(update_fields=["status", "revoked_at"])
+        _revocable(push, now, f"task {task_id}")
+        push.status = Status.REVOKED
+        push.revoked_at = now
+        push.save(update_fields=["status", "revoked_at"])
     return {
         "ResultCode": OK,
         "ResultMessage": "",

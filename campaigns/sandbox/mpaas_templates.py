@@ -1,5 +1,6 @@
 """The sandbox's mPaaS template store: CreateTemplate, GetTemplate, ListTemplatePage,
-DeleteTemplate, and the lookup the template pushes use.
+DeleteTemplate, and the lookup the template pushes use (cached like the sandbox's
+settings: a batch of PushMultiple calls names the same template thousands of times).
 
 Templates are SandboxTemplate rows, one name per app; the templates the seeds' examples name
 exist in every mPaaS app of the registry. Template actions answer in their own family:
@@ -9,12 +10,14 @@ exist in every mPaaS app of the registry. Template actions answer in their own f
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from campaigns.models import SandboxTemplate
+from campaigns.sandbox import control
 from campaigns.sandbox.gateway import MPAAS_VERSION, Call, action
 from campaigns.sandbox.mpaas_rules import (
     OK,
@@ -79,9 +82,24 @@ def _seed_demo(app_key: str) -> None:
     )
 
 
+# (app, name) -> (when read, template): the pushes' lookups. A change made by this process
+# clears it; one made by another process is seen within control.CACHE_SECONDS.
+_found: dict[tuple[str, str], tuple[float, Template]] = {}
+control.also_forget(_found.clear)
+
+
 def find(app_key: str, name: str) -> Template | None:
-    _seed_demo(app_key)
-    return Template.objects.filter(app=app_key, name=name).first()
+    """The template a push names (absent ones are looked up every time)."""
+    cached = _found.get((app_key, name))
+    if cached is not None and time.monotonic() - cached[0] < control.CACHE_SECONDS:
+        return cached[1]
+    found = Template.objects.filter(app=app_key, name=name).first()
+    if found is None and name in DEMO_NAMES:
+        _seed_demo(app_key)
+        found = Template.objects.filter(app=app_key, name=name).first()
+    if found is not None:
+        _found[(app_key, name)] = (time.monotonic(), found)
+    return found
 
 
 def _lookup(app_key: str, params: Params) -> Template:
@@ -133,6 +151,7 @@ def create_template(call: Call) -> dict[str, Any]:
         modified=stamp,
     )
     _seed_demo(app.key)
+    _found.clear()
     try:
         with transaction.atomic():
             template.save()
@@ -174,4 +193,5 @@ def delete_template(call: Call) -> dict[str, Any]:
     params = Params(call.params)
     app = resolve_app(params)
     _lookup(app.key, params).delete()
+    _found.clear()
     return _ok()

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from campaigns.forms.sandbox import AdvanceClockForm, SandboxSettingsForm
 from campaigns.models import SandboxMessage
 from campaigns.sandbox import control
+from campaigns.sandbox.delivery import Fate, fate_of
 from campaigns.sandbox.registry import APPS
 from campaigns.views import HtmxHttpRequest
 
@@ -29,29 +30,35 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
     app_key = request.GET.get("app") or next(iter(APPS))
     app = APPS.get(app_key)
     recent = (
-        SandboxMessage.objects.filter(app=app_key, arrive_after_s__isnull=False)
+        SandboxMessage.objects.filter(app=app_key)
         .select_related("push")
-        .only("target", "arrive_after_s", "push__status", "push__fires_at", "push__accepted_at")
         .order_by("-id")[: RECENT_DEVICES * 20]
     )
-    devices = list(dict.fromkeys(row.target for row in recent if _arrived_by(row, now)))
+    devices = list(dict.fromkeys(row.target for row in recent if _received(row, now)))
     devices = devices[:RECENT_DEVICES]
     target = request.GET.get("target") or (devices[0] if devices else "")
     notifications = []
     if target:
         rows = (
-            SandboxMessage.objects.filter(app=app_key, target=target, arrive_after_s__isnull=False)
+            SandboxMessage.objects.filter(app=app_key, target=target)
             .select_related("push")
             .order_by("-accepted_at")[: INBOX_SIZE * 2]
         )
         for row in rows:
-            arrived_at = _arrived_by(row, now)
-            if arrived_at is not None:
-                sent_at = row.push.sent_at or arrived_at
-                opened = row.open_after_s is not None and (
-                    sent_at + timedelta(seconds=row.open_after_s) <= now
+            received = _received(row, now)
+            if received is not None:
+                sent_at, one = received
+                opened = one.open_after_s is not None and (
+                    sent_at + timedelta(seconds=one.open_after_s) <= now
                 )
-                notifications.append({"message": row, "arrived_at": arrived_at, "opened": opened})
+                notifications.append(
+                    {
+                        "message": row,
+                        "arrived_at": sent_at + timedelta(seconds=one.arrive_after_s or 0),
+                        "channel": one.vendor or one.platform,
+                        "opened": opened,
+                    }
+                )
         notifications = notifications[:INBOX_SIZE]
     context = {
         "apps": APPS.values(),
@@ -66,15 +73,16 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, f"campaigns/sandbox_inbox.html{template}", context)
 
 
-def _arrived_by(message: SandboxMessage, now: datetime) -> datetime | None:
-    """When ``message`` reached its device, if it had by ``now`` (and was not revoked)."""
+def _received(message: SandboxMessage, now: datetime) -> tuple[datetime, Fate] | None:
+    """When ``message`` was sent and its fate, if it had reached its device by ``now``
+    (and was not revoked)."""
     sent_at = message.push.sent_at
-    if sent_at is None or message.arrive_after_s is None:
+    if sent_at is None or message.push.status == message.push.Status.REVOKED:
         return None
-    if message.push.status == message.push.Status.REVOKED:
+    one = fate_of(message)
+    if one.arrive_after_s is None or sent_at + timedelta(seconds=one.arrive_after_s) > now:
         return None
-    arrived_at = sent_at + timedelta(seconds=message.arrive_after_s)
-    return arrived_at if arrived_at <= now else None
+    return sent_at, one
 
 
 @require_http_methods(["GET", "POST"])

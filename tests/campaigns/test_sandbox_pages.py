@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns.sandbox import control, ledger
+from campaigns.sandbox.delivery import Delivery, fate
 from campaigns.sandbox.registry import APPS
 
 APP = APPS["ONEX570DA89211721:test"]
@@ -17,6 +18,9 @@ APP = APPS["ONEX570DA89211721:test"]
 @pytest.fixture(autouse=True)
 def fresh_settings() -> None:
     control.forget_cache()
+
+
+DELIVERY = Delivery(expires_after_s=3 * 24 * 3600)
 
 
 def deliver(title: str, body: str, target: str = "user7", key: str = "k-1") -> None:
@@ -31,7 +35,7 @@ def deliver(title: str, body: str, target: str = "user7", key: str = "k-1") -> N
         messages=[ledger.Outgoing(target, key, title, body)],
         seed=0,
         accepted_at=control.simulated_now(),
-        expires_after_s=3 * 24 * 3600,
+        delivery=DELIVERY,
     )
 
 
@@ -119,18 +123,21 @@ def test_the_inbox_opens_on_a_device_that_has_received_something(marketer: Clien
 def test_a_notification_shows_opened_only_once_its_simulated_open_has_happened(
     marketer: Client,
 ) -> None:
-    from campaigns.models import SandboxMessage
-
-    deliver("Spring sale", "50% off today")
-    message = SandboxMessage.objects.get()
-    message.arrive_after_s, message.open_after_s = 1.0, 3600.0
-    message.save()
+    # A message key whose simulated fate is: arrives within a minute, opened later.
+    key, opened_after_s = next(
+        (key, one.open_after_s)
+        for key in (f"k-{n}" for n in range(10_000))
+        if (one := fate(APP, "user7", key, seed=0, delivery=DELIVERY)).open_after_s
+        and one.arrive_after_s is not None
+        and one.arrive_after_s < 60 < one.open_after_s
+    )
+    deliver("Spring sale", "50% off today", key=key)
     url = f"{reverse('sandbox_inbox')}?app={APP.key}&target=user7"
     control.advance_clock(60)
     page = marketer.get(url).content.decode()
     assert "50% off today" in page
     assert "· opened" not in page
-    control.advance_clock(3600)
+    control.advance_clock(opened_after_s)
     assert "· opened" in marketer.get(url).content.decode()
 
 
