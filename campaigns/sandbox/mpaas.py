@@ -60,7 +60,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from campaigns.models import SandboxMessage, SandboxPush
 from campaigns.sandbox import control, mpaas_templates
@@ -68,6 +68,8 @@ from campaigns.sandbox.delivery import Delivery
 from campaigns.sandbox.gateway import MPAAS_VERSION, Call, action
 from campaigns.sandbox.ledger import Outgoing, accept
 from campaigns.sandbox.mpaas_rules import (
+    MAX_MSGKEY_LENGTH,
+    MAX_TARGET_LENGTH,
     MSGKEY_DUPLICATE,
     OK,
     SCHEDULE_LIMIT,
@@ -173,6 +175,8 @@ def _target_msgkey(params: Params) -> list[tuple[str, str]]:
 
 
 def _unique(msg_keys: Sequence[str]) -> None:
+    if len(set(msg_keys)) == len(msg_keys):
+        return
     seen: set[str] = set()
     for msg_key in msg_keys:
         if msg_key in seen:
@@ -289,8 +293,7 @@ def push_template(call: Call) -> dict[str, Any]:
     return _success(push.task_id)
 
 
-@dataclass(frozen=True)
-class TargetMsg:
+class TargetMsg(NamedTuple):
     target: str
     msg_key: str
     values: dict[str, Any]  # TemplateKeyValue, parsed once
@@ -317,15 +320,22 @@ def _target_msgs(params: Params) -> list[TargetMsg]:
     result = []
     for number in sorted(entries):
         entry = entries[number]
-        check_target(f"TargetMsg.{number}.Target", entry.get("Target", ""))
-        check_msg_key(f"TargetMsg.{number}.MsgKey", entry.get("MsgKey", ""))
+        target, msg_key = entry.get("Target", ""), entry.get("MsgKey", "")
+        if not (
+            target.strip()
+            and len(target) <= MAX_TARGET_LENGTH
+            and msg_key.strip()
+            and len(msg_key) <= MAX_MSGKEY_LENGTH
+        ):  # the checks again, naming the parameter: only a refused call builds names
+            check_target(f"TargetMsg.{number}.Target", target)
+            check_msg_key(f"TargetMsg.{number}.MsgKey", msg_key)
         values, extended = entry.get("TemplateKeyValue", ""), entry.get("ExtendedParams", "")
         parsed = (
             parse_object(f"TargetMsg.{number}.TemplateKeyValue", values) if values.strip() else {}
         )
         if extended.strip():
             parse_object(f"TargetMsg.{number}.ExtendedParams", extended)
-        result.append(TargetMsg(entry["Target"], entry["MsgKey"], parsed))
+        result.append(TargetMsg(target, msg_key, parsed))
     _unique([entry.msg_key for entry in result])
     return result
 
