@@ -27,6 +27,7 @@ class SandboxPush(models.Model):
         SENT = "sent", _("sent")
         CANCELLED = "cancelled", _("cancelled")
         REVOKED = "revoked", _("revoked")
+        FINISHED = "finished", _("finished")  # a recurring schedule whose last time has come
 
     provider = models.CharField(max_length=8, choices=Provider.choices)
     app = models.CharField(max_length=80, help_text="mPaaS appId:workspaceId, or EMAS AppKey")
@@ -53,6 +54,11 @@ class SandboxPush(models.Model):
     sms_unless_opened = models.BooleanField(default=False)  # also SMS the unopened
     device_type = models.CharField(max_length=8, blank=True, default="")  # only this platform
     params = models.JSONField(default=dict)  # the call's parameters, for the inbox and tests
+    # One sending of a recurring push (strategyType 2): the recurring push itself is the
+    # schedule, and never delivers its own rows.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="occurrences"
+    )
 
     class Meta:
         indexes = [
@@ -66,8 +72,9 @@ class SandboxPush(models.Model):
     @property
     def sent_at(self) -> datetime | None:
         """When the push went out: its schedule's time once fired, else when accepted;
-        None while it waits for its schedule or after it was cancelled."""
-        if self.status in (self.Status.SCHEDULED, self.Status.CANCELLED):
+        None while it waits for its schedule, after it was cancelled, and for a recurring
+        schedule (its occurrences are sent)."""
+        if self.status in (self.Status.SCHEDULED, self.Status.CANCELLED, self.Status.FINISHED):
             return None
         return self.fires_at or self.accepted_at
 

@@ -1,9 +1,12 @@
 """The sandbox's mPaaS schedules, revocations and statistics.
 
 - Schedules: a push with strategyType 1 or 2 is held as ``scheduled`` with ``fires_at``;
-  ``fire_due`` flips those whose time has come (on the simulated clock) to ``sent``. A
-  recurring push is sent at its first occurrence only: later occurrences would carry the
-  same msgKeys, which the ledger does not deliver twice.
+  ``fire_due`` flips a scheduled push whose time has come (on the simulated clock) to
+  ``sent``. A recurring push stays the schedule: each of its times becomes an occurrence,
+  a push of its own (task id ``<schedule>-YYYYMMDD``, msgKeys ``<key>@YYYYMMDD``, listed
+  by QueryPushSchedulerList with the schedule as ParentId), until the last one, when the
+  schedule is ``finished``. Cancelling the schedule stops the occurrences still to come;
+  its statistics are those of its occurrences together.
 - A push's messages count from the time it was sent (``fires_at`` for a scheduled push,
   else ``accepted_at``); a message has arrived when its fate's ``arrive_after_s`` <= the
   time since.
@@ -37,6 +40,7 @@ from campaigns.sandbox.delivery import (
 )
 from campaigns.sandbox.gateway import MPAAS_VERSION, Call, action
 from campaigns.sandbox.mpaas_rules import (
+    GATEWAY_TZ,
     MESSAGE_NOT_EXIST,
     OK,
     REVOKE_EXPIRED,
@@ -47,6 +51,7 @@ from campaigns.sandbox.mpaas_rules import (
     answers,
     from_milliseconds,
     milliseconds,
+    next_occurrence,
     reject,
     resolve_app,
 )
@@ -71,13 +76,72 @@ _CONVOLUTION_STEPS = 64
 
 
 def fire_due(app_key: str) -> int:
-    """Send the scheduled pushes of ``app_key`` whose time has come; how many."""
-    return SandboxPush.objects.filter(
-        provider="mpaas",
-        app=app_key,
-        status=Status.SCHEDULED,
-        fires_at__lte=control.simulated_now(),
-    ).update(status=Status.SENT)
+    """Send the scheduled pushes of ``app_key`` whose time has come; how many sendings.
+
+    A scheduled push (strategyType 1) is itself sent. A recurring one (2) stays the
+    schedule: each of its times that has come becomes an occurrence, a push of its own
+    with the schedule's targets, sent at that time; the schedule moves on to its next
+    time, and is ``finished`` after its last. Each step is claimed with a conditional
+    update, so two processes firing at once never send a time twice.
+    """
+    now = control.simulated_now()
+    due = SandboxPush.objects.filter(
+        provider="mpaas", app=app_key, status=Status.SCHEDULED, fires_at__lte=now
+    )
+    fired = due.filter(strategy_type=1).update(status=Status.SENT)
+    for schedule in due.filter(strategy_type=2):
+        while schedule.fires_at is not None and schedule.fires_at <= now:
+            moment = schedule.fires_at
+            assert schedule.strategy_content is not None
+            following = next_occurrence(schedule.strategy_content, moment)
+            changes: dict[str, Any] = (
+                {"fires_at": following} if following else {"status": Status.FINISHED}
+            )
+            claimed = SandboxPush.objects.filter(
+                pk=schedule.pk, status=Status.SCHEDULED, fires_at=moment
+            ).update(**changes)
+            if not claimed:
+                break  # another process is firing it
+            _occur(schedule, moment)
+            fired += 1
+            schedule.fires_at = following
+    return fired
+
+
+def _occur(schedule: SandboxPush, time: datetime) -> None:
+    """Send the recurring push ``schedule`` once, at ``time``: its msgKeys carry the day
+    (``key@YYYYMMDD``), so each sending is delivered once."""
+    day = time.astimezone(GATEWAY_TZ).strftime("%Y%m%d")
+    with transaction.atomic():
+        occurrence = SandboxPush.objects.create(
+            **{
+                field.name: getattr(schedule, field.name)
+                for field in SandboxPush._meta.concrete_fields
+                if not field.primary_key and field.name != "parent"
+            }
+            | {
+                "task_id": f"{schedule.task_id}-{day}",
+                "status": Status.SENT,
+                "fires_at": time,
+                "parent": schedule,
+                "idempotency_key": "",
+            }
+        )
+        SandboxMessage.objects.bulk_create(
+            [
+                SandboxMessage(
+                    push=occurrence,
+                    app=row.app,
+                    msg_key=f"{row.msg_key}@{day}",
+                    target=row.target,
+                    title=row.title,
+                    body=row.body,
+                    accepted_at=row.accepted_at,
+                )
+                for row in schedule.messages.all()
+            ],
+            ignore_conflicts=True,
+        )
 
 
 def broadcast_target_count(size: int, delivery_type: int) -> int:
@@ -147,8 +211,14 @@ def _broadcast_funnel(push: SandboxPush, elapsed: float, platform: str, vendor: 
 
 
 def funnel(push: SandboxPush, now: datetime, platform: str = "", vendor: str = "") -> Funnel:
-    """What became of ``push`` by ``now``, optionally of one platform or vendor only."""
+    """What became of ``push`` by ``now``, optionally of one platform or vendor only; of a
+    recurring schedule, what became of its occurrences so far."""
     start = push.sent_at
+    if push.strategy_type == 2 and push.parent_id is None and start is None:
+        total = Funnel()
+        for occurrence in push.occurrences.all():
+            total = total + funnel(occurrence, now, platform, vendor)
+        return total if total.total else Funnel(total=push.target_count)
     if start is None or start > now:
         return Funnel(total=push.target_count)
     elapsed = (now - start).total_seconds()
@@ -308,7 +378,7 @@ def _scheduler_row(push: SandboxPush) -> dict[str, Any]:
     fires_at = push.fires_at or push.accepted_at
     return {
         "UniqueId": push.task_id,
-        "ParentId": push.task_id,
+        "ParentId": push.parent.task_id if push.parent else push.task_id,
         "CreateType": CREATE_TYPE_API,
         "DeliveryType": int(push.delivery_type or 0),
         "ExecutedStatus": "0" if push.status == Status.SCHEDULED else "1",
@@ -342,7 +412,9 @@ def query_push_scheduler_list(call: Call) -> dict[str, Any]:
     if kind is not None:
         pushes = pushes.filter(action__in=[k for k, v in PUSH_TYPES.items() if v == kind])
     total = pushes.count()
-    chunk = pushes.order_by("fires_at", "id")[(page - 1) * size : page * size]
+    chunk = pushes.select_related("parent").order_by("fires_at", "id")[
+        (page - 1) * size : page * size
+    ]
     data = {"TotalCount": total, "List": [_scheduler_row(push) for push in chunk]}
     return {"ResultCode": OK, "ResultMessage": "", "ResultContent": {"Data": data}}
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +14,7 @@ from campaigns.sandbox import control, mpaas_stats
 from campaigns.sandbox.delivery import fate_of
 from tests.campaigns.sandbox.test_mpaas_rules import (
     APP,
+    DAY_MS,
     broadcast,
     multiple,
     now_ms,
@@ -116,6 +119,68 @@ def test_scheduler_list_cancel_and_firing() -> None:
     assert detail(ids[0])["PushNum"] == 0  # cancelled: never sent
     missing = send("QueryPushSchedulerList", {**APP, "StartTime": 0})
     assert missing["ResultCode"] == "PARAM_ILLEGAL"
+
+
+def daily_at_noon(days: int) -> str:
+    """A daily recurring StrategyContent from today for ``days`` more days, at 12:00."""
+    return json.dumps(
+        {
+            "startTime": now_ms(),
+            "endTime": now_ms() + days * DAY_MS,
+            "circleType": 1,
+            "time": "12:00:00",
+        }
+    )
+
+
+def noons(after: datetime, days: int) -> list[datetime]:
+    """The gateway's 12:00s (Asia/Shanghai) after ``after``, up to ``days`` days later."""
+    zone = ZoneInfo("Asia/Shanghai")
+    first = after.astimezone(zone).date()
+    times = (datetime.combine(first + timedelta(days=n), time(12), zone) for n in range(days + 1))
+    return [moment for moment in times if moment > after]
+
+
+@pytest.mark.django_db
+def test_a_recurring_push_is_sent_at_each_of_its_times() -> None:
+    accepted = control.simulated_now()
+    task_id = ok(
+        send("PushMultiple", multiple(count=3, StrategyType=2, StrategyContent=daily_at_noon(3)))
+    )
+    assert detail(task_id)["PushNum"] == 0  # nothing before its first time
+
+    control.advance_clock(5 * 86_400)  # past the end of the schedule
+    times = noons(accepted, 3)
+    listing = send("QueryPushSchedulerList", {**APP, **WINDOW})["ResultContent"]["Data"]
+    occurrences = [row for row in listing["List"] if row["UniqueId"] != task_id]
+    assert [row["PushTime"] for row in occurrences] == [int(n.timestamp() * 1000) for n in times]
+    assert {row["ParentId"] for row in occurrences} == {task_id}
+    assert {row["ExecutedStatus"] for row in occurrences} == {"1"}
+    assert SandboxPush.objects.get(task_id=task_id).status == SandboxPush.Status.FINISHED
+
+    # Every occurrence delivers each target once, under its own msgKeys.
+    keys = sorted(
+        SandboxMessage.objects.exclude(push__task_id=task_id).values_list("msg_key", flat=True)
+    )
+    days = [noon.strftime("%Y%m%d") for noon in times]
+    assert keys == sorted(f"m{n}@{day}" for n in (1, 2, 3) for day in days)
+    per_occurrence = [detail(row["UniqueId"])["PushNum"] for row in occurrences]
+    assert per_occurrence == [3] * len(times)
+    assert core(TaskId=task_id)["PushTotalNum"] == 0  # the schedule itself sends nothing
+    assert detail(task_id)["PushNum"] == 3 * len(times)
+
+
+@pytest.mark.django_db
+def test_cancelling_a_recurring_push_stops_the_times_still_to_come() -> None:
+    accepted = control.simulated_now()
+    task_id = ok(send("PushSimple", simple(StrategyType=2, StrategyContent=daily_at_noon(5))))
+    first = noons(accepted, 5)[0]
+    control.advance_clock((first - accepted).total_seconds() + 60)
+    assert detail(task_id)["PushNum"] == 2  # two targets, once
+    assert send("CancelPushScheduler", {**APP, "UniqueIds": task_id})["ResultCode"] == "OK"
+    control.advance_clock(7 * 86_400)
+    assert detail(task_id)["PushNum"] == 2
+    assert SandboxPush.objects.filter(parent__task_id=task_id).count() == 1
 
 
 @pytest.mark.django_db
