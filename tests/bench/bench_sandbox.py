@@ -1,10 +1,10 @@
 """How many PushMultiple calls (100 targets each) the standalone sandbox validates and
 records per second of its own CPU time, at zero added latency.
 
-The sandbox runs as its own process (``manage.py sandbox``); calls are signed before the
-clock starts, each with fresh message keys, and sent from this process over keep-alive
-connections. CPU time is read from /proc for the sandbox process alone, so the client's
-work does not count against it.
+The sandbox runs as its own process (``manage.py sandbox``, DEBUG off as in production);
+calls are signed before the clock starts, each with fresh message keys, and sent from this
+process over keep-alive connections. CPU time is read from /proc for the sandbox process
+alone, so the client's work does not count against it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +35,7 @@ import django  # noqa: E402
 django.setup()
 
 import httpx  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from campaigns.models import SandboxMessage, SandboxPush  # noqa: E402
@@ -53,6 +56,18 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def production_like(environ: Mapping[str, str]) -> dict[str, str]:
+    """The sandbox runs as it would in production: DEBUG off (Django keeps no query log),
+    with throwaway keys."""
+    return {
+        **environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SANDBOX_ACCESS_KEYS": "sandbox-key:sandbox-secret",
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -96,7 +111,7 @@ def main() -> None:
     server = subprocess.Popen(
         [sys.executable, "manage.py", "sandbox", "--port", str(port)],
         cwd=ROOT,
-        env=os.environ,
+        env=production_like(os.environ),
         stdout=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"
