@@ -5,7 +5,9 @@ from __future__ import annotations
 import factory
 from factory.django import DjangoModelFactory, Password
 
-from campaigns.models import User
+from campaigns.encryption import Secret
+from campaigns.models import Audience, MessageTemplate, MobileApp, User
+from campaigns.models.apps import SANDBOX_ENDPOINT
 from campaigns.roles import Role, assign_role
 
 PASSWORD = "correct-horse-battery-staple"
@@ -26,3 +28,44 @@ def make_user(username: str | None = None, role: Role | None = None) -> User:
     if role is not None:
         assign_role(user, role)
     return user
+
+
+class MobileAppFactory(DjangoModelFactory[MobileApp]):
+    """An mPaaS app on the built-in sandbox, with the sandbox's keys and demo app ids."""
+
+    class Meta:
+        model = MobileApp
+
+    name = factory.Sequence(lambda n: f"App {n}")  # type: ignore[attr-defined]
+    provider = MobileApp.Provider.MPAAS
+    endpoint = SANDBOX_ENDPOINT
+    mpaas_app_id = "ONEX570DA89211721"
+    mpaas_workspace_id = "test"
+    access_key_id = "sandbox-key"
+    access_key_secret = Secret("sandbox-secret")
+
+
+class EmasAppFactory(MobileAppFactory):
+    provider = MobileApp.Provider.EMAS
+    mpaas_app_id = ""
+    mpaas_workspace_id = ""
+    emas_app_key_android = "23267207"
+
+
+class MessageTemplateFactory(DjangoModelFactory[MessageTemplate]):
+    class Meta:
+        model = MessageTemplate
+
+    app = factory.SubFactory(MobileAppFactory)  # type: ignore[attr-defined]
+    name = factory.Sequence(lambda n: f"template {n}")  # type: ignore[attr-defined]
+    title = "Hello #name#"
+    body = "Congratulations #name# on winning #money# yuan"
+
+
+class AudienceFactory(DjangoModelFactory[Audience]):
+    class Meta:
+        model = Audience
+
+    app = factory.SubFactory(MobileAppFactory)  # type: ignore[attr-defined]
+    name = factory.Sequence(lambda n: f"audience {n}")  # type: ignore[attr-defined]
+    kind = Audience.Kind.USERS

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from campaigns.models.access import Access
+from campaigns.models.apps import MobileApp
+from campaigns.models.audiences import Audience, AudienceImport, AudienceMember
+from campaigns.models.audit import AuditEvent
 from campaigns.models.heartbeat import Heartbeat
 from campaigns.models.sandbox import (
     SandboxMessage,
@@ -10,14 +13,22 @@ from campaigns.models.sandbox import (
     SandboxSettings,
     SandboxTemplate,
 )
+from campaigns.models.templates import MessageTemplate, TemplateVersion
 from campaigns.models.users import User
 
 __all__ = [
     "Access",
+    "Audience",
+    "AudienceImport",
+    "AudienceMember",
+    "AuditEvent",
     "Heartbeat",
+    "MessageTemplate",
+    "MobileApp",
     "SandboxMessage",
     "SandboxPush",
     "SandboxSettings",
     "SandboxTemplate",
+    "TemplateVersion",
     "User",
 ]
