@@ -73,3 +73,25 @@ def test_it_sends_demo_pushes_through_the_sandbox_once(monkeypatch: pytest.Monke
     assert SandboxMessage.objects.filter(title="A sale for Customer 7", target="user7").exists()
     assert "demo pushes" not in load_demo()
     assert (SandboxPush.objects.count(), SandboxMessage.objects.count()) == (pushes, messages)
+
+
+@override_settings(DEBUG=True)
+def test_it_creates_two_sandbox_apps_with_templates_and_audiences(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from campaigns.connections import mpaas_app, mpaas_client
+    from campaigns.models import Audience, MessageTemplate, MobileApp
+
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    load_demo()
+    load_demo()  # nothing twice
+    apps = MobileApp.objects.order_by("provider")
+    assert [(app.provider, app.uses_sandbox) for app in apps] == [("emas", True), ("mpaas", True)]
+    assert MessageTemplate.objects.count() == 5
+    sizes = sorted(a.member_count for a in Audience.objects.all() if a.is_listed)
+    assert sizes == [10, 2_000, 50_000]
+    for audience in Audience.objects.all():
+        assert audience.member_count == audience.members.count()
+    # The demo app's keys work against the built-in sandbox.
+    mpaas = apps.get(provider="mpaas")
+    assert mpaas_client(mpaas).list_templates(mpaas_app(mpaas))

@@ -1,4 +1,5 @@
-"""manage.py load_demo: demo users and demo pushes in the sandbox. Idempotent."""
+"""manage.py load_demo: demo users, the demo catalog (sandbox apps, templates, audiences)
+and demo pushes in the sandbox. Idempotent."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from campaigns.demo_catalog import load_catalog
 from campaigns.models import User
 from campaigns.roles import Role, assign_role
 from campaigns.sandbox.demo import send_demo_pushes
@@ -23,8 +25,9 @@ DEMO_USERS = (
 
 class Command(BaseCommand):
     help = (
-        "Create the demo users admin, marketer and viewer (password from DEMO_PASSWORD) and "
-        "send a few demo pushes to the sandbox gateway."
+        "Create the demo users admin, marketer and viewer (password from DEMO_PASSWORD), "
+        "two sandbox apps with templates and audiences, and send a few demo pushes to the "
+        "sandbox gateway."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,6 +46,12 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
                 assign_role(user, role)
+        admin = User.objects.get(username="admin")
+        members = load_catalog(owner=admin)
+        if members is None:
+            self.stdout.write("No SANDBOX_ACCESS_KEYS: the demo apps were not created.")
+        elif members:
+            self.stdout.write(f"Created the demo apps, templates and {members:,} audience members.")
         sent = send_demo_pushes()
         if sent:
             self.stdout.write(f"Sent {sent} demo pushes to the sandbox (see Sandbox inbox).")
