@@ -27,9 +27,9 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("dashboard", _("Dashboard"), "campaigns.view_console", "dashboard"),
     NavItem("campaigns", _("Campaigns"), "campaigns.view_console"),
     NavItem("calendar", _("Calendar"), "campaigns.view_console"),
-    NavItem("templates", _("Templates"), "campaigns.view_console"),
-    NavItem("audiences", _("Audiences"), "campaigns.view_console"),
-    NavItem("apps", _("Apps"), "campaigns.manage_credentials"),
+    NavItem("templates", _("Templates"), "campaigns.view_console", "message_template_list"),
+    NavItem("audiences", _("Audiences"), "campaigns.view_console", "audience_list"),
+    NavItem("apps", _("Apps"), "campaigns.manage_credentials", "app_list"),
     NavItem("history", _("History"), "campaigns.view_console"),
     NavItem("sandbox", _("Sandbox inbox"), "campaigns.send_campaign", "sandbox_inbox"),
 )
@@ -42,13 +42,21 @@ class VisibleNavItem:
     active: bool
 
 
+def _in_family(url_name: str, current: str | None) -> bool:
+    """Whether ``current`` is a page of the family ``url_name`` leads to: app_detail and
+    app_edit are pages of app_list's family, audience_import_detail of audience_list's."""
+    if current is None:
+        return False
+    return current == url_name or current.startswith(url_name.rsplit("_", 1)[0] + "_")
+
+
 def visible_navigation(request: HttpRequest) -> list[VisibleNavItem]:
     current = request.resolver_match.url_name if request.resolver_match else None
     return [
         VisibleNavItem(
             item=item,
             href=reverse(item.url_name) if item.url_name else None,
-            active=item.url_name is not None and item.url_name == current,
+            active=item.url_name is not None and _in_family(item.url_name, current),
         )
         for item in NAVIGATION
         if request.user.has_perm(item.permission)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from campaigns import audience_import
 from campaigns.models import Heartbeat
 
 
@@ -13,3 +14,9 @@ def tick() -> None:
     """Beat's one periodic task. For now it records that the scheduler is alive (shown on
     /healthz and the admin's dashboard); the dispatch engine claims due runs here."""
     Heartbeat.record("tick")
+
+
+@shared_task(ignore_result=True)
+def import_audience(import_id: int) -> None:
+    """Import the members of one AudienceImport; enqueued once its row is committed."""
+    audience_import.run_import(import_id)

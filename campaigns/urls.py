@@ -4,12 +4,56 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from campaigns.sandbox import views as sandbox
-from campaigns.views import accounts, dashboard, health
+from campaigns.views import accounts, apps, audience_imports, audiences, dashboard, health
+from campaigns.views import message_templates as templates
 from campaigns.views import sandbox as sandbox_pages
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
+    path("templates/", templates.template_list, name="message_template_list"),
+    path("templates/new/", templates.template_create, name="message_template_create"),
+    path("templates/preview/", templates.template_preview, name="message_template_preview"),
+    path("templates/<int:pk>/", templates.template_detail, name="message_template_detail"),
+    path("templates/<int:pk>/edit/", templates.template_edit, name="message_template_edit"),
+    path("templates/<int:pk>/sync/", templates.template_sync, name="message_template_sync"),
+    path(
+        "templates/<int:pk>/archive/", templates.template_archive, name="message_template_archive"
+    ),
+    path(
+        "templates/<int:pk>/restore/", templates.template_restore, name="message_template_restore"
+    ),
+    path("templates/<int:pk>/delete/", templates.template_delete, name="message_template_delete"),
+    path("apps/", apps.app_list, name="app_list"),
+    path("apps/new/", apps.app_create, name="app_create"),
+    path("apps/<int:pk>/", apps.app_detail, name="app_detail"),
+    path("apps/<int:pk>/edit/", apps.app_edit, name="app_edit"),
+    path("apps/<int:pk>/test/", apps.app_test_connection, name="app_test_connection"),
+    path("apps/<int:pk>/delete/", apps.app_delete, name="app_delete"),
+    path("apps/<int:pk>/deactivate/", apps.app_deactivate, name="app_deactivate"),
+    path("audiences/", audiences.audience_list, name="audience_list"),
+    path("audiences/new/", audiences.audience_create, name="audience_create"),
+    path("audiences/<int:pk>/", audiences.audience_detail, name="audience_detail"),
+    path("audiences/<int:pk>/edit/", audiences.audience_edit, name="audience_edit"),
+    path("audiences/<int:pk>/archive/", audiences.audience_archive, name="audience_archive"),
+    path("audiences/<int:pk>/restore/", audiences.audience_restore, name="audience_restore"),
+    path("audiences/<int:pk>/delete/", audiences.audience_delete, name="audience_delete"),
+    path("audiences/<int:pk>/import/", audience_imports.audience_import, name="audience_import"),
+    path(
+        "audiences/imports/<int:pk>/",
+        audience_imports.audience_import_detail,
+        name="audience_import_detail",
+    ),
+    path(
+        "audiences/imports/<int:pk>/cancel/",
+        audience_imports.audience_import_cancel,
+        name="audience_import_cancel",
+    ),
+    path(
+        "audiences/imports/<int:pk>/rejected.csv",
+        audience_imports.audience_import_rejected,
+        name="audience_import_rejected",
+    ),
     path("sandbox/", sandbox.gateway, name="sandbox_gateway"),
     path("sandbox/inbox/", sandbox_pages.inbox, name="sandbox_inbox"),
     path("sandbox/controls/", sandbox_pages.controls, name="sandbox_controls"),

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.test import Client
+from pytest_django import Settings
 
 from campaigns.roles import Role
 from tests.factories import make_user
 
 PERSONAS = ("anonymous", "outsider", "viewer", "marketer", "admin")
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Settings, tmp_path: Path) -> Path:
+    """Uploads and reports of a test go to its own folder, never to var/media."""
+    folder = tmp_path / "media"
+    settings.MEDIA_ROOT = folder
+    return folder
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import factory
 from factory.django import DjangoModelFactory, Password
 
 from campaigns.encryption import Secret
-from campaigns.models import Audience, MessageTemplate, MobileApp, User
+from campaigns.models import Audience, AudienceImport, MessageTemplate, MobileApp, User
 from campaigns.models.apps import SANDBOX_ENDPOINT
 from campaigns.roles import Role, assign_role
 
@@ -69,3 +69,13 @@ class AudienceFactory(DjangoModelFactory[Audience]):
     app = factory.SubFactory(MobileAppFactory)  # type: ignore[attr-defined]
     name = factory.Sequence(lambda n: f"audience {n}")  # type: ignore[attr-defined]
     kind = Audience.Kind.USERS
+
+
+class AudienceImportFactory(DjangoModelFactory[AudienceImport]):
+    """An import of a pasted list, queued; it has no file unless a test saves one."""
+
+    class Meta:
+        model = AudienceImport
+
+    audience = factory.SubFactory(AudienceFactory)  # type: ignore[attr-defined]
+    pasted = True

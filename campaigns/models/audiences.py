@@ -91,7 +91,18 @@ class Audience(models.Model):
 
 class AudienceMember(models.Model):
     id = models.BigAutoField(primary_key=True)
-    audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="members")
+    # Indexed by the keyset index below. No foreign key constraint in the database: the
+    # only writer is the import, one INSERT … SELECT of the audience's own id under a lock
+    # on that audience, and on PostgreSQL the constraint's check of a million identical
+    # references took 4-7 s of a 1M-row import's 20 s budget. Deleting an audience still
+    # deletes its members (Django's on_delete).
+    audience = models.ForeignKey(
+        Audience,
+        on_delete=models.CASCADE,
+        related_name="members",
+        db_index=False,
+        db_constraint=False,
+    )
     target = models.CharField(max_length=255)
     values = models.JSONField(null=True, blank=True)  # per-target template values
     time_zone = models.CharField(max_length=64, blank=True)
@@ -99,7 +110,17 @@ class AudienceMember(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["audience", "target"], name="member_once_per_audience")
+            # Pattern operators on PostgreSQL let a search by target prefix (LIKE 'abc%')
+            # use this index whatever the database's collation; equality is unchanged.
+            models.UniqueConstraint(
+                fields=["audience", "target"],
+                name="member_once_per_audience",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            )
+        ]
+        indexes = [
+            # Browsing members: WHERE audience_id = %s AND id > %s ORDER BY id LIMIT n.
+            models.Index(fields=["audience", "id"], name="member_keyset")
         ]
 
     def __str__(self) -> str:
@@ -127,6 +148,12 @@ class AudienceImport(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     source = models.FileField(upload_to="imports/%Y/%m/")
     source_name = models.CharField(max_length=255, blank=True)
+    pasted = models.BooleanField(default=False)  # a pasted list: one target a line, no header
+    # The file's per-target value columns, and the template they were checked against.
+    value_columns = models.JSONField(default=list, blank=True)
+    template = models.ForeignKey(
+        MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     size_bytes = models.PositiveBigIntegerField(default=0)
     processed_bytes = models.PositiveBigIntegerField(default=0)
     rows_read = models.PositiveIntegerField(default=0)

@@ -21,6 +21,13 @@ def placeholders(*texts: str) -> list[str]:
     return list(names)
 
 
+class MessageTemplateQuerySet(models.QuerySet["MessageTemplate"]):
+    def usable(self) -> MessageTemplateQuerySet:
+        """Templates that may be chosen for new work: archived ones are kept for the
+        history of what was sent, never offered again."""
+        return self.filter(is_archived=False)
+
+
 class MessageTemplate(models.Model):
     class SyncState(models.TextChoices):
         LOCAL = "local", _("not synced")
@@ -47,6 +54,8 @@ class MessageTemplate(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = MessageTemplateQuerySet.as_manager()
 
     class Meta:
         ordering = ["app", "name"]

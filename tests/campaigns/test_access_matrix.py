@@ -8,10 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from campaigns.models import AudienceImport
 from tests.conftest import PERSONAS
+from tests.factories import (
+    AudienceFactory,
+    AudienceImportFactory,
+    MessageTemplateFactory,
+    MobileAppFactory,
+)
 
 # Django's own admin is guarded by is_staff and tested by Django; its URLs are not ours.
 EXCLUDED_NAMESPACES = {"admin"}
@@ -20,6 +28,40 @@ SIGNED_IN = {"outsider": 200, "viewer": 200, "marketer": 200, "admin": 200}
 CONSOLE = {"outsider": 403, "viewer": 200, "marketer": 200, "admin": 200}
 SENDERS = {"outsider": 403, "viewer": 403, "marketer": 200, "admin": 200}
 ADMINS = {"outsider": 403, "viewer": 403, "marketer": 403, "admin": 200}
+# Templates and audiences: composers (marketers, admins) change them; a change redirects.
+COMPOSERS = {"outsider": 403, "viewer": 403, "marketer": 200, "admin": 200}
+COMPOSERS_ACT = {"outsider": 403, "viewer": 403, "marketer": 302, "admin": 302}
+
+
+def a_template() -> int:
+    return MessageTemplateFactory.create().pk
+
+
+def an_archived_template() -> int:
+    return MessageTemplateFactory.create(is_archived=True).pk
+
+
+def an_app() -> int:
+    return MobileAppFactory.create().pk
+
+
+def an_audience() -> int:
+    return AudienceFactory.create().pk
+
+
+def an_archived_audience() -> int:
+    return AudienceFactory.create(is_archived=True).pk
+
+
+def a_running_import() -> int:
+    return AudienceImportFactory.create(status=AudienceImport.Status.RUNNING).pk
+
+
+def an_import_with_rejected_rows() -> int:
+    finished = AudienceImportFactory.create(status=AudienceImport.Status.SUCCEEDED)
+    finished.rejected_report.save("rejected.csv", ContentFile(b"line,reason,target\n"))
+    return finished.pk
+
 
 # url name -> (method, kwargs, {persona: status}); anonymous visitors of pages behind
 # sign-in are redirected (302) unless a row says otherwise.
@@ -35,6 +77,34 @@ EXPECTED: dict[str, tuple[str, dict[str, object], dict[str, int]]] = {
     "sandbox_inbox": ("get", {}, SENDERS),
     "sandbox_controls": ("get", {}, ADMINS),
     "sandbox_advance_clock": ("get", {}, dict.fromkeys(SIGNED_IN, 405)),
+    "app_list": ("get", {}, ADMINS),
+    "app_create": ("get", {}, ADMINS),
+    "app_detail": ("get", {"pk": an_app}, ADMINS),
+    "app_edit": ("get", {"pk": an_app}, ADMINS),
+    # One harmless signed call to the sandbox: the admin gets the page with its result.
+    "app_test_connection": ("post", {"pk": an_app}, ADMINS),
+    "app_delete": ("get", {"pk": an_app}, ADMINS),
+    "app_deactivate": ("post", {"pk": an_app}, {**ADMINS, "admin": 302}),
+    "message_template_list": ("get", {}, CONSOLE),
+    "message_template_create": ("get", {}, COMPOSERS),
+    "message_template_preview": ("get", {}, CONSOLE),
+    "message_template_detail": ("get", {"pk": a_template}, CONSOLE),
+    "message_template_edit": ("get", {"pk": a_template}, COMPOSERS),
+    "message_template_sync": ("post", {"pk": a_template}, COMPOSERS_ACT),
+    "message_template_archive": ("get", {"pk": a_template}, COMPOSERS),
+    "message_template_restore": ("post", {"pk": an_archived_template}, COMPOSERS_ACT),
+    "message_template_delete": ("get", {"pk": a_template}, COMPOSERS),
+    "audience_list": ("get", {}, CONSOLE),
+    "audience_create": ("get", {}, COMPOSERS),
+    "audience_detail": ("get", {"pk": an_audience}, CONSOLE),
+    "audience_edit": ("get", {"pk": an_audience}, COMPOSERS),
+    "audience_archive": ("get", {"pk": an_audience}, COMPOSERS),
+    "audience_restore": ("post", {"pk": an_archived_audience}, COMPOSERS_ACT),
+    "audience_delete": ("get", {"pk": an_audience}, COMPOSERS),
+    "audience_import": ("get", {"pk": an_audience}, COMPOSERS),
+    "audience_import_detail": ("get", {"pk": a_running_import}, CONSOLE),
+    "audience_import_cancel": ("post", {"pk": a_running_import}, COMPOSERS_ACT),
+    "audience_import_rejected": ("get", {"pk": an_import_with_rejected_rows}, CONSOLE),
 }
 
 
@@ -63,6 +133,8 @@ def test_persona_gets_expected_status(
     client_as: Callable[[str], Client], persona: str, url_name: str
 ) -> None:
     method, kwargs, statuses = EXPECTED[url_name]
+    # A callable makes the object the URL names (a template, an app) for this persona's call.
+    kwargs = {key: value() if callable(value) else value for key, value in kwargs.items()}
     expected = statuses.get(persona, 302 if persona == "anonymous" else None)
     assert expected is not None, f"no expectation for {persona} on {url_name}"
     response = getattr(client_as(persona), method)(reverse(url_name, kwargs=kwargs))

@@ -93,3 +93,23 @@ def test_senders_are_pointed_at_the_sandbox_inbox_and_viewers_are_not(
     inbox = reverse("sandbox_inbox")
     assert f'href="{inbox}"' in marketer.get(reverse("dashboard")).content.decode()
     assert f'href="{inbox}"' not in viewer.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_nav_marks_the_page_family_of_a_detail_page(admin: Client) -> None:
+    from tests.factories import MobileAppFactory
+
+    app = MobileAppFactory.create()
+    page = admin.get(reverse("app_detail", args=[app.pk])).content.decode()
+    assert 'aria-current="page" data-nav="apps"' in page
+    assert page.count('aria-current="page"') == 1
+
+
+@pytest.mark.django_db
+def test_the_nav_marks_audiences_on_an_import_page(marketer: Client) -> None:
+    from tests.factories import AudienceImportFactory
+
+    page = marketer.get(
+        reverse("audience_import_detail", args=[AudienceImportFactory.create().pk])
+    ).content.decode()
+    assert 'aria-current="page" data-nav="audiences"' in page
