@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from campaigns.audience_import import run_import
+from campaigns.tasks import import_audience
 
 CHROMIUM = Path(os.environ.get("PUSHDECK_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -70,3 +75,28 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The import runs in a thread, as on a Celery worker, once the test sets the event:
+    the page is seen waiting first, then following the import to its end."""
+    go = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def work(import_id: int) -> None:
+        go.wait(timeout=30)
+        try:
+            run_import(import_id)
+        finally:
+            connection.close()
+
+    def delay(import_id: int) -> None:
+        threads.append(threading.Thread(target=work, args=(import_id,)))
+        threads[-1].start()
+
+    monkeypatch.setattr(import_audience, "delay", delay)
+    yield go
+    go.set()
+    for thread in threads:
+        thread.join(timeout=30)

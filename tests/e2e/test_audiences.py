@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import csv
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Page, expect
 
-from campaigns.audience_import import run_import
 from campaigns.roles import Role
-from campaigns.tasks import import_audience
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_sign_in import sign_in
 from tests.factories import MessageTemplateFactory, MobileAppFactory, make_user
@@ -34,31 +30,6 @@ user1,Li again,99,
 def settled(page: Page) -> None:
     """htmx has wired up what it swapped in (it does so 20 ms after the swap)."""
     expect(page.locator(".htmx-added, .htmx-settling, .htmx-request")).to_have_count(0)
-
-
-@pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """The import runs in a thread, as on a Celery worker, once the test sets the event:
-    the page is seen waiting first, then following the import to its end."""
-    go = threading.Event()
-    threads: list[threading.Thread] = []
-
-    def work(import_id: int) -> None:
-        go.wait(timeout=30)
-        try:
-            run_import(import_id)
-        finally:
-            connection.close()
-
-    def delay(import_id: int) -> None:
-        threads.append(threading.Thread(target=work, args=(import_id,)))
-        threads[-1].start()
-
-    monkeypatch.setattr(import_audience, "delay", delay)
-    yield go
-    go.set()
-    for thread in threads:
-        thread.join(timeout=30)
 
 
 def test_a_marketer_imports_a_csv_and_downloads_the_rejected_rows(
