@@ -21,13 +21,41 @@ from campaigns.models import SandboxMessage, SandboxPush
 from campaigns.sandbox.delivery import Delivery
 from campaigns.sandbox.registry import SandboxApp
 
-_MESSAGE_COLUMNS = ("push_id", "app", "msg_key", "target", "title", "body", "accepted_at")
-# A key another call recorded a moment ago is skipped, not an error (SQLite and PostgreSQL).
+_MESSAGE_COLUMNS = "push_id, app, accepted_at, attempts, msg_key, target, title, body"
+# A key another call recorded a moment ago is skipped, not an error. SQLite takes the rows
+# one by one (executemany); PostgreSQL takes one statement with a column of each, which
+# costs this process half the CPU of psycopg's executemany.
 _INSERT_MESSAGES = (
-    f"INSERT INTO {SandboxMessage._meta.db_table} ({', '.join(_MESSAGE_COLUMNS)}, attempts) "  # noqa: S608
-    f"VALUES ({', '.join(['%s'] * len(_MESSAGE_COLUMNS))}, 1) "
+    f"INSERT INTO {SandboxMessage._meta.db_table} ({_MESSAGE_COLUMNS}) "  # noqa: S608
+    "VALUES (%s, %s, %s, 1, %s, %s, %s, %s) ON CONFLICT (app, msg_key) DO NOTHING"
+)
+_INSERT_MESSAGE_COLUMNS = (
+    f"INSERT INTO {SandboxMessage._meta.db_table} ({_MESSAGE_COLUMNS}) "  # noqa: S608
+    "SELECT %s, %s, %s, 1, * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
     "ON CONFLICT (app, msg_key) DO NOTHING"
 )
+
+
+def _insert_messages(push_id: int, app: str, stamp: Any, messages: Sequence[Outgoing]) -> int:
+    """Insert the messages whose keys are new; how many that was."""
+    if not messages:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = [
+                [message.msg_key for message in messages],
+                [message.target for message in messages],
+                [message.title for message in messages],
+                [message.body for message in messages],
+            ]
+            cursor.execute(_INSERT_MESSAGE_COLUMNS, [push_id, app, stamp, *columns])
+        else:
+            cursor.executemany(
+                _INSERT_MESSAGES,
+                [(push_id, app, stamp, m.msg_key, m.target, m.title, m.body) for m in messages],
+            )
+        inserted: int = cursor.rowcount
+    return inserted
 
 
 _PUSH_FIELDS = [field for field in SandboxPush._meta.concrete_fields if not field.primary_key]
@@ -99,16 +127,10 @@ def accept(
         stamp = SandboxMessage._meta.get_field("accepted_at").get_db_prep_value(
             accepted_at, connection
         )
-        rows = [
-            (push.pk, app.key, message.msg_key, message.target, message.title, message.body, stamp)
-            for message in messages
-        ]
-        with connection.cursor() as cursor:
-            # One statement for the batch; keys already recorded are skipped, and the
-            # usual case — none of them — needs no other query.
-            cursor.executemany(_INSERT_MESSAGES, rows)
-            delivered = cursor.rowcount if rows else 0
-        if delivered == len(rows):
+        # Keys already recorded are skipped; the usual case — none of them — needs no
+        # other query.
+        delivered = _insert_messages(push.pk, app.key, stamp, messages)
+        if delivered == len(messages):
             return Accepted(push, delivered=delivered, repeated=0)
         seen = dict(
             SandboxMessage.objects.filter(app=app.key, msg_key__in=keys)
