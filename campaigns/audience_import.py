@@ -16,6 +16,7 @@ import logging
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import IO
 
 from django.core.files import File
@@ -112,8 +113,9 @@ def _discard_unstarted(import_id: int) -> None:
 def _claim(import_id: int) -> bool:
     """Take the import from the queue; one cancelled before it started ends here."""
     queued = AudienceImport.objects.filter(pk=import_id, status=Status.QUEUED)
+    now = timezone.now()
     if queued.filter(cancel_requested=False).update(
-        status=Status.RUNNING, started_at=timezone.now()
+        status=Status.RUNNING, started_at=now, progress_at=now
     ):
         return True
     queued.update(status=Status.CANCELLED, finished_at=timezone.now())
@@ -160,8 +162,13 @@ def _read(audience_import: AudienceImport, staging: Staging, report: IO[str]) ->
 def _progress(import_id: int, processed_bytes: int, tally: Tally) -> None:
     """Write the progress (committed at once, for the page to poll) unless a cancel was
     requested: then stop."""
-    written = AudienceImport.objects.filter(pk=import_id, cancel_requested=False).update(
-        processed_bytes=processed_bytes, rows_read=tally.read, rows_rejected=tally.rejected
+    written = AudienceImport.objects.filter(
+        pk=import_id, status=Status.RUNNING, cancel_requested=False
+    ).update(
+        processed_bytes=processed_bytes,
+        rows_read=tally.read,
+        rows_rejected=tally.rejected,
+        progress_at=timezone.now(),
     )
     if not written:
         raise ImportCancelled
@@ -197,7 +204,9 @@ def _replace_members(audience_import: AudienceImport, tally: Tally, report_name:
         if replace or audience_import.template_id:
             audience.template_id = audience_import.template_id
         audience.save(update_fields=["member_count", "value_columns", "template", "updated_at"])
-        ended = AudienceImport.objects.filter(pk=audience_import.pk, cancel_requested=False).update(
+        ended = AudienceImport.objects.filter(
+            pk=audience_import.pk, status=Status.RUNNING, cancel_requested=False
+        ).update(
             status=Status.SUCCEEDED,
             processed_bytes=audience_import.size_bytes,
             rows_read=tally.read,
@@ -213,6 +222,23 @@ def _replace_members(audience_import: AudienceImport, tally: Tally, report_name:
 
 
 def _end(import_id: int, status: str, error: str = "") -> None:
-    AudienceImport.objects.filter(pk=import_id).update(
+    AudienceImport.objects.filter(pk=import_id, status=Status.RUNNING).update(
         status=status, error=error, finished_at=timezone.now()
+    )
+
+
+STALLED_AFTER = timedelta(minutes=10)
+STALLED = gettext_noop(
+    "The worker running this import stopped (no progress for 10 minutes); the members are "
+    "unchanged. Start the import again."
+)
+
+
+def fail_stalled(now: datetime | None = None) -> int:
+    """End the imports whose worker died (killed, machine lost): they would show
+    "importing" for ever. A worker that was only slow finds its import ended at its next
+    progress write and leaves the members as they were."""
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    return AudienceImport.objects.filter(status=Status.RUNNING, progress_at__lt=cutoff).update(
+        status=Status.FAILED, error=_(STALLED), finished_at=now or timezone.now()
     )

@@ -11,9 +11,11 @@ from campaigns.models import Heartbeat
 
 @shared_task(ignore_result=True)
 def tick() -> None:
-    """Beat's one periodic task. For now it records that the scheduler is alive (shown on
-    /healthz and the admin's dashboard); the dispatch engine claims due runs here."""
+    """Beat's one periodic task: records that the scheduler is alive (shown on /healthz and
+    the admin's dashboard) and ends imports whose worker died; the dispatch engine will
+    claim due runs here."""
     Heartbeat.record("tick")
+    audience_import.fail_stalled()
 
 
 @shared_task(ignore_result=True)

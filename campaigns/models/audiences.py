@@ -168,6 +168,7 @@ class AudienceImport(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)  # the worker's last sign of life
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.utils import timezone
 
 from campaigns import audience_import
 from campaigns.audience_import import run_import
@@ -378,3 +380,48 @@ def test_on_postgresql_the_first_row_of_a_target_wins_and_members_are_kept_on_ap
         "user2": ({"name": "Old"}, "", None),
         "user1": ({"name": "First"}, "", None),
     }
+
+
+def test_an_import_whose_worker_died_is_ended_by_the_tick_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    audience = AudienceFactory.create()
+    imported(start(audience, "user1\n", pasted=True))
+    replacing = start(
+        audience, "".join(f"new{n}\n" for n in range(30)), pasted=True, mode="replace"
+    )
+    monkeypatch.setattr(audience_import, "BATCH_ROWS", 10)
+    monkeypatch.setattr(audience_import, "PROGRESS_SECONDS", 0.0)
+    real_progress = audience_import._progress
+
+    def worker_silent_then_back(import_id: int, processed: int, tally: object) -> None:
+        # The worker stalls past the limit; the tick runs meanwhile.
+        later = timezone.now() + audience_import.STALLED_AFTER + timedelta(minutes=1)
+        assert audience_import.fail_stalled(now=later) == 1
+        real_progress(import_id, processed, tally)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audience_import, "_progress", worker_silent_then_back)
+    done = imported(replacing)
+
+    assert done.status == AudienceImport.Status.FAILED
+    assert "stopped" in done.error
+    assert set(members(audience)) == {"user1"}
+
+
+def test_the_tick_leaves_imports_that_show_progress_alone() -> None:
+    from campaigns.tasks import tick
+
+    audience = AudienceFactory.create()
+    running = start(audience, "user1\n", pasted=True)
+    AudienceImport.objects.filter(pk=running.pk).update(
+        status=AudienceImport.Status.RUNNING, progress_at=timezone.now()
+    )
+    dead = start(audience, "user2\n", pasted=True)
+    AudienceImport.objects.filter(pk=dead.pk).update(
+        status=AudienceImport.Status.RUNNING, progress_at=timezone.now() - timedelta(hours=1)
+    )
+    tick()
+    running.refresh_from_db()
+    dead.refresh_from_db()
+    assert running.status == AudienceImport.Status.RUNNING
+    assert dead.status == AudienceImport.Status.FAILED
