@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from campaigns.roles import Role
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_audiences import settled
 from tests.e2e.test_sign_in import sign_in
 from tests.factories import make_user
 
@@ -81,7 +82,9 @@ def test_an_admin_and_a_marketer_set_up_an_app_a_template_and_an_audience(
     page.get_by_label("App").select_option(label="Walk shop")
     kind = page.get_by_label("Kind")
     expect(kind.locator("option", has_text="User IDs")).to_have_count(1)
+    settled(page)  # the kinds of an mPaaS app arrived by htmx
     kind.select_option(label="User IDs")
+    settled(page)
     page.get_by_label("Name").fill("Walk buyers")
     page.get_by_role("button", name="Create the audience").click()
     page.get_by_role("link", name="Import members").first.click()
