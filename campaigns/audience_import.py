@@ -228,10 +228,23 @@ def _end(import_id: int, status: str, error: str = "") -> None:
 
 
 STALLED_AFTER = timedelta(minutes=10)
+REQUEUE_AFTER = timedelta(minutes=5)
 STALLED = gettext_noop(
     "The worker running this import stopped (no progress for 10 minutes); the members are "
     "unchanged. Start the import again."
 )
+
+
+def waiting_too_long(now: datetime | None = None) -> list[int]:
+    """Imports still queued after REQUEUE_AFTER: their message may have been lost (a
+    broker restart); sending it again is safe, as a second delivery finds the import
+    claimed and does nothing."""
+    cutoff = (now or timezone.now()) - REQUEUE_AFTER
+    return list(
+        AudienceImport.objects.filter(
+            status=Status.QUEUED, cancel_requested=False, created_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
 
 
 def fail_stalled(now: datetime | None = None) -> int:

@@ -12,9 +12,11 @@ from campaigns.models import Heartbeat
 @shared_task(ignore_result=True)
 def tick() -> None:
     """Beat's one periodic task: records that the scheduler is alive (shown on /healthz and
-    the admin's dashboard) and ends imports whose worker died; the dispatch engine will
-    claim due runs here."""
+    the admin's dashboard), sends again the imports whose message seems lost and ends those
+    whose worker died; the dispatch engine will claim due runs here."""
     Heartbeat.record("tick")
+    for import_id in audience_import.waiting_too_long():
+        import_audience.delay(import_id)
     audience_import.fail_stalled()
 
 

@@ -425,3 +425,27 @@ def test_the_tick_leaves_imports_that_show_progress_alone() -> None:
     dead.refresh_from_db()
     assert running.status == AudienceImport.Status.RUNNING
     assert dead.status == AudienceImport.Status.FAILED
+
+
+def test_the_tick_sends_again_an_import_whose_message_was_lost() -> None:
+    from campaigns.tasks import tick
+
+    audience = AudienceFactory.create()
+    lost = start(audience, "user1\nuser2\n", pasted=True)
+    fresh = start(audience, "user3\n", pasted=True)
+    AudienceImport.objects.filter(pk=lost.pk).update(
+        created_at=timezone.now() - audience_import.REQUEUE_AFTER - timedelta(minutes=1)
+    )
+    sent: list[int] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(import_audience, "delay", sent.append)
+        tick()
+    assert sent == [lost.pk]
+    for import_id in sent:  # the worker gets it this time
+        run_import(import_id)
+        run_import(import_id)  # and a late first delivery does nothing more
+    lost.refresh_from_db()
+    assert lost.status == AudienceImport.Status.SUCCEEDED
+    assert set(members(audience)) == {"user1", "user2"}
+    fresh.refresh_from_db()
+    assert fresh.status == AudienceImport.Status.QUEUED
