@@ -5,60 +5,84 @@ not delivered again (their ``attempts`` grow instead), which is the idempotency 
 engine relies on. A row is what was accepted — target, message key, content, time —; what
 became of it is derived from the push's seed and delivery settings (``delivery.fate``), so
 recording a 100-target call is two inserts and nothing else.
+
+The standalone server records through a ``GroupCommit``: one thread writes the pushes of
+every connection, as many as are waiting in one transaction, and each call is answered
+only after the transaction holding it is committed. Repeated keys are found exactly as
+without it, since the calls of a group run one after the other in that transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import queue
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from itertools import chain
+from typing import Any, Generic, TypeVar, cast
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 
 from campaigns.models import SandboxMessage, SandboxPush
 from campaigns.sandbox.delivery import Delivery
 from campaigns.sandbox.registry import SandboxApp
 
+_MESSAGE_TABLE = SandboxMessage._meta.db_table
+_MESSAGE_ACCEPTED_AT = SandboxMessage._meta.get_field("accepted_at")
 _MESSAGE_COLUMNS = "push_id, app, accepted_at, attempts, msg_key, target, title, body"
-# A key another call recorded a moment ago is skipped, not an error. SQLite takes the rows
-# one by one (executemany); PostgreSQL takes one statement with a column of each, which
-# costs this process half the CPU of psycopg's executemany.
-_INSERT_MESSAGES = (
-    f"INSERT INTO {SandboxMessage._meta.db_table} ({_MESSAGE_COLUMNS}) "  # noqa: S608
-    "VALUES (%s, %s, %s, 1, %s, %s, %s, %s) ON CONFLICT (app, msg_key) DO NOTHING"
-)
+# A key another call recorded a moment ago is skipped, not an error. PostgreSQL takes one
+# statement with a column of each, which costs this process half the CPU of psycopg's
+# executemany.
 _INSERT_MESSAGE_COLUMNS = (
-    f"INSERT INTO {SandboxMessage._meta.db_table} ({_MESSAGE_COLUMNS}) "  # noqa: S608
+    f"INSERT INTO {_MESSAGE_TABLE} ({_MESSAGE_COLUMNS}) "  # noqa: S608
     "SELECT %s, %s, %s, 1, * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
     "ON CONFLICT (app, msg_key) DO NOTHING"
 )
+# SQLite takes the rows in statements of up to this many (four parameters each, under its
+# oldest limit of 999): one statement costs half of ``executemany``'s row-by-row steps.
+_SQLITE_ROWS_PER_STATEMENT = 200
 
 
-def _insert_messages(push_id: int, app: str, stamp: Any, messages: Sequence[Outgoing]) -> int:
+@functools.cache
+def _insert_message_rows(rows: int) -> str:
+    """The SQLite statement inserting ``rows`` messages, "?" style: Django's conversion
+    of "%s" costs more than the insert of a short statement's rows."""
+    values = ", ".join(["(?, ?, ?, ?)"] * rows)
+    return (
+        f"INSERT INTO {_MESSAGE_TABLE} ({_MESSAGE_COLUMNS}) "  # noqa: S608
+        f"SELECT ?, ?, ?, 1, column1, column2, column3, column4 FROM (VALUES {values}) "
+        "WHERE true ON CONFLICT (app, msg_key) DO NOTHING"  # "WHERE" parses the upsert
+    )
+
+
+def _insert_messages(
+    db: BaseDatabaseWrapper, push_id: int, app: str, stamp: Any, messages: Messages
+) -> int:
     """Insert the messages whose keys are new; how many that was."""
-    if not messages:
+    if not messages.msg_keys:
         return 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            columns = [
-                [message.msg_key for message in messages],
-                [message.target for message in messages],
-                [message.title for message in messages],
-                [message.body for message in messages],
-            ]
-            cursor.execute(_INSERT_MESSAGE_COLUMNS, [push_id, app, stamp, *columns])
-        else:
-            cursor.executemany(
-                _INSERT_MESSAGES,
-                [(push_id, app, stamp, m.msg_key, m.target, m.title, m.body) for m in messages],
-            )
-        inserted: int = cursor.rowcount
+    columns = (messages.msg_keys, messages.targets, messages.titles, messages.bodies)
+    if db.vendor == "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute(_INSERT_MESSAGE_COLUMNS, [push_id, app, stamp, *map(list, columns)])
+            inserted: int = cursor.rowcount
+        return inserted
+    rows = list(zip(*columns, strict=True))
+    inserted = 0
+    with db.wrap_database_errors:
+        for start in range(0, len(rows), _SQLITE_ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _SQLITE_ROWS_PER_STATEMENT]
+            params = [push_id, app, stamp, *chain.from_iterable(chunk)]
+            inserted += db.connection.execute(_insert_message_rows(len(chunk)), params).rowcount
     return inserted
 
 
 _PUSH_FIELDS = [field for field in SandboxPush._meta.concrete_fields if not field.primary_key]
+_PUSH_COLUMN_ORDER = [SandboxPush._meta.pk.attname, *(field.attname for field in _PUSH_FIELDS)]
 _INSERT_PUSH = (
     f"INSERT INTO {SandboxPush._meta.db_table} "  # noqa: S608
     f"({', '.join(field.column for field in _PUSH_FIELDS)}) "
@@ -66,20 +90,51 @@ _INSERT_PUSH = (
 )
 
 
-def _insert(push: SandboxPush) -> None:
-    """``push.save()`` in one plain statement: at thousands of calls a second, the ORM's
-    compiler took a third of the time a call spends in the ledger."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_PUSH,
-            [
-                field.get_db_prep_save(getattr(push, field.attname), connection)
-                for field in _PUSH_FIELDS
-            ],
-        )
-        (push.pk,) = cursor.fetchone()
-    push._state.adding = False
-    push._state.db = connection.alias
+# Values of these types go to the driver as they are for fields of these kinds: Django's
+# conversions would return them unchanged, at some microseconds a field.
+_PLAIN_TYPES: dict[type[models.Field[Any, Any]], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.IntegerField: int,
+    models.FloatField: float,
+    models.BooleanField: bool,
+}
+
+
+def _plain_type(field: models.Field[Any, Any]) -> type | None:
+    if isinstance(field, models.JSONField | models.DateTimeField):
+        return None
+    return next((kind for base, kind in _PLAIN_TYPES.items() if isinstance(field, base)), None)
+
+
+_PUSH_PLAIN_TYPES = [_plain_type(field) for field in _PUSH_FIELDS]
+
+
+_PUSH_ATTNAMES = frozenset(field.attname for field in _PUSH_FIELDS)
+
+
+def _new_push(db: BaseDatabaseWrapper, values: dict[str, Any]) -> SandboxPush:
+    """Insert a push with these values by attribute name (the others' defaults) and return
+    it as the ORM would load it: ``SandboxPush(**values).save()`` in one plain statement
+    and a plain constructor, for the ORM's compiler took a third of the time a call spent
+    in the ledger, and building a model from keywords a tenth."""
+    unknown = values.keys() - _PUSH_ATTNAMES
+    if unknown:
+        raise TypeError(f"SandboxPush has no fields {sorted(unknown)}")
+    row = [
+        values[field.attname] if field.attname in values else field.get_default()
+        for field in _PUSH_FIELDS
+    ]
+    prepared: list[Any] = [
+        value
+        if plain is not None and (value is None or type(value) is plain)
+        else field.get_db_prep_save(value, db)
+        for field, plain, value in zip(_PUSH_FIELDS, _PUSH_PLAIN_TYPES, row, strict=True)
+    ]
+    with db.cursor() as cursor:
+        cursor.execute(_INSERT_PUSH, prepared)
+        (pk,) = cursor.fetchone()
+    return SandboxPush.from_db(db.alias, _PUSH_COLUMN_ORDER, [pk, *row])
 
 
 @dataclass(frozen=True)
@@ -93,6 +148,26 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class Messages:
+    """A push's messages as columns, entry n of each for target n: the shape PushMultiple
+    reads its hundred targets in, and the shape the database takes them in."""
+
+    targets: Sequence[str]
+    msg_keys: Sequence[str]
+    titles: Sequence[str]
+    bodies: Sequence[str]
+
+    @classmethod
+    def of(cls, outgoing: Sequence[Outgoing]) -> Messages:
+        return cls(
+            [message.target for message in outgoing],
+            [message.msg_key for message in outgoing],
+            [message.title for message in outgoing],
+            [message.body for message in outgoing],
+        )
+
+
+@dataclass(frozen=True)
 class Accepted:
     push: SandboxPush
     delivered: int  # new message keys, now in the ledger
@@ -103,47 +178,172 @@ def accept(
     *,
     app: SandboxApp,
     push_fields: dict[str, Any],
-    messages: Sequence[Outgoing],
+    messages: Sequence[Outgoing] | Messages,
     seed: int,
     accepted_at: datetime,
     delivery: Delivery,
 ) -> Accepted:
-    """Record a push and its new messages. When every message key was seen before, the
-    push of the first of them is returned and nothing new is recorded."""
-    keys = [message.msg_key for message in messages]
+    """Record a push and its new messages, committed when this returns. When every message
+    key was seen before, the push of the first of them is returned and nothing new is
+    recorded. In a thread that ``commit_through`` a ``GroupCommit``, the recording is
+    committed with other threads' (unless the caller has a transaction of its own)."""
+    if not isinstance(messages, Messages):
+        messages = Messages.of(messages)
+    record = functools.partial(_record, app, push_fields, messages, seed, accepted_at, delivery)
+    group: GroupCommit | None = getattr(_route, "group", None)
+    if group is not None and not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        return group.commit(record)
     with transaction.atomic():
-        push = SandboxPush(
-            app=app.key,
-            accepted_at=accepted_at,
-            target_count=len(messages),
-            seed=seed,
-            expires_after_s=delivery.expires_after_s,
-            sms_delay_s=delivery.sms_delay_s,
-            sms_unless_opened=delivery.sms_unless_opened,
-            device_type=delivery.device_type,
+        return record()
+
+
+def _record(
+    app: SandboxApp,
+    push_fields: dict[str, Any],
+    messages: Messages,
+    seed: int,
+    accepted_at: datetime,
+    delivery: Delivery,
+) -> Accepted:
+    """``accept``'s writes, in the caller's transaction."""
+    keys = messages.msg_keys
+    # The connection of this thread, looked up once: each use of ``connection`` does it
+    # again through asgiref's thread-local storage.
+    db = connections[DEFAULT_DB_ALIAS]
+    push = _new_push(
+        db,
+        {
+            "app": app.key,
+            "accepted_at": accepted_at,
+            "target_count": len(keys),
+            "seed": seed,
+            "expires_after_s": delivery.expires_after_s,
+            "sms_delay_s": delivery.sms_delay_s,
+            "sms_unless_opened": delivery.sms_unless_opened,
+            "device_type": delivery.device_type,
             **push_fields,
-        )
-        _insert(push)
-        stamp = SandboxMessage._meta.get_field("accepted_at").get_db_prep_value(
-            accepted_at, connection
-        )
-        # Keys already recorded are skipped; the usual case — none of them — needs no
-        # other query.
-        delivered = _insert_messages(push.pk, app.key, stamp, messages)
-        if delivered == len(messages):
-            return Accepted(push, delivered=delivered, repeated=0)
-        seen = dict(
-            SandboxMessage.objects.filter(app=app.key, msg_key__in=keys)
-            .exclude(push=push)
-            .values_list("msg_key", "push_id")
-        )
-        SandboxMessage.objects.filter(app=app.key, msg_key__in=list(seen)).update(
-            attempts=F("attempts") + 1
-        )
-        if delivered == 0:
-            push.delete()
-            first = SandboxPush.objects.get(pk=seen[keys[0]])
-            return Accepted(first, delivered=0, repeated=len(seen))
-        push.target_count = delivered
-        push.save(update_fields=["target_count"])
+        },
+    )
+    stamp = _MESSAGE_ACCEPTED_AT.get_db_prep_value(accepted_at, db)
+    # Keys already recorded (by an earlier transaction, or by an earlier call of this
+    # one) are skipped; the usual case — none of them — needs no other query.
+    delivered = _insert_messages(db, push.pk, app.key, stamp, messages)
+    if delivered == len(keys):
+        return Accepted(push, delivered=delivered, repeated=0)
+    seen = dict(
+        SandboxMessage.objects.filter(app=app.key, msg_key__in=keys)
+        .exclude(push=push)
+        .values_list("msg_key", "push_id")
+    )
+    SandboxMessage.objects.filter(app=app.key, msg_key__in=list(seen)).update(
+        attempts=F("attempts") + 1
+    )
+    if delivered == 0:
+        push.delete()
+        first = SandboxPush.objects.get(pk=seen[keys[0]])
+        return Accepted(first, delivered=0, repeated=len(seen))
+    push.target_count = delivered
+    push.save(update_fields=["target_count"])
     return Accepted(push, delivered=delivered, repeated=len(seen))
+
+
+# Group commit. Committing a PushMultiple's rows cost it about a sixth of its CPU, and with
+# a connection per handler thread SQLite's writers also queued for its one write lock (and
+# paid for their retries).
+
+T = TypeVar("T")
+MAX_GROUP = 64  # calls in one transaction at most
+
+
+class _Job(Generic[T]):
+    """One thread's writes, waiting for the transaction that commits them."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self.work = work
+        self.result: T | None = None
+        self.error: Exception | None = None
+        self.done = threading.Lock()
+        self.done.acquire()  # released once committed, or failed
+
+
+class GroupCommit:
+    """A thread that runs the ledger writes of the threads routed to it
+    (``commit_through``), as many as are waiting in one transaction, on its own database
+    connection. Each thread is answered only once the transaction holding its writes is
+    committed, so nothing is acknowledged that could still be lost; one call whose writes
+    fail is retried alone, and fails alone."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="sandbox-ledger", daemon=True)
+        self._thread.start()
+
+    def commit(self, work: Callable[[], T]) -> T:
+        """``work()`` in the next group's transaction, once that is committed."""
+        job = _Job(work)
+        self._jobs.put(job)
+        job.done.acquire()
+        if job.error is not None:
+            raise job.error
+        return cast(T, job.result)
+
+    def close(self) -> None:
+        """Commit what is waiting, then end the thread (and its connection)."""
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped:
+                group = self._next_group()
+                if group:
+                    self._write(group)
+        finally:
+            connections.close_all()  # this thread's connections
+
+    def _next_group(self) -> list[_Job[Any]]:
+        """The jobs waiting now, at least one unless the queue is closed."""
+        group: list[_Job[Any]] = []
+        job = self._jobs.get()
+        while job is not None:
+            group.append(job)
+            if len(group) == MAX_GROUP:
+                return group
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return group
+        self._stopped = True
+        return group
+
+    def _write(self, group: list[_Job[Any]]) -> None:
+        close_old_connections()  # the writer's connection ages as a handler's would
+        try:
+            with transaction.atomic():
+                results = [job.work() for job in group]
+        except Exception:
+            for job in group:  # the group rolled back: each again, alone
+                self._write_alone(job)
+            return
+        for job, result in zip(group, results, strict=True):
+            job.result = result
+            job.done.release()
+
+    @staticmethod
+    def _write_alone(job: _Job[Any]) -> None:
+        try:
+            with transaction.atomic():
+                job.result = job.work()
+        except Exception as error:  # the calling thread raises it
+            job.error = error
+        finally:
+            job.done.release()
+
+
+_route = threading.local()
+
+
+def commit_through(group: GroupCommit | None) -> None:
+    """Have ``accept`` in this thread commit through ``group`` (None: by itself)."""
+    _route.group = group

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from django.db import close_old_connections, connection
 
+from campaigns.sandbox import ledger
 from campaigns.sandbox.faults import FAULTS
 from campaigns.sandbox.gateway import Response
 from campaigns.sandbox.service import serve
@@ -50,9 +51,12 @@ class GatewayHandler(socketserver.StreamRequestHandler):
     # took three, and each one hands the GIL to another connection's thread and back.
     rbufsize = 65536
 
+    server: SandboxServer
+
     def setup(self) -> None:
         super().setup()
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        ledger.commit_through(self.server.group_commit)
 
     def handle(self) -> None:
         with contextlib.suppress(TimeoutError, ConnectionError):
@@ -66,6 +70,7 @@ class GatewayHandler(socketserver.StreamRequestHandler):
 
     def finish(self) -> None:
         super().finish()
+        ledger.commit_through(None)
         connection.close()  # this thread's database connection ends with its socket
 
     def handle_one_request(self) -> bool:
@@ -137,7 +142,10 @@ class GatewayHandler(socketserver.StreamRequestHandler):
 
 class SandboxServer(socketserver.ThreadingTCPServer):
     """Closing it ends every connection and waits for their threads, each of which closes
-    its database connection on the way out."""
+    its database connection on the way out, then for the ledger's writer.
+
+    The pushes of all connections are recorded by one ``ledger.GroupCommit``: with
+    several connections busy, their calls share transactions."""
 
     allow_reuse_address = True
     request_queue_size = 256
@@ -148,6 +156,7 @@ class SandboxServer(socketserver.ThreadingTCPServer):
         super().__init__(address, handler)
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self.group_commit = ledger.GroupCommit()
         FAULTS.stopping.clear()
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -167,6 +176,7 @@ class SandboxServer(socketserver.ThreadingTCPServer):
                 with contextlib.suppress(OSError):
                     open_socket.shutdown(socket.SHUT_RDWR)
         super().server_close()
+        self.group_commit.close()
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:

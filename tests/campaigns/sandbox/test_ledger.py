@@ -1,0 +1,141 @@
+"""The ledger's fast paths read and record exactly what the plain ones would: PushMultiple's
+column-wise reading of TargetMsg, the rendering of its hundred targets, and group commit."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from campaigns.models import SandboxMessage, SandboxPush
+from campaigns.sandbox import ledger, mpaas
+from campaigns.sandbox.delivery import Delivery
+from campaigns.sandbox.mpaas_rules import Params, Rejected, render, render_each
+from campaigns.sandbox.registry import APPS
+
+APP = APPS["ONEX570DA89211721:test"]
+
+
+def target_msgs(entries: dict[str, str]) -> mpaas.TargetMsgs:
+    return mpaas._target_msgs(Params({"TaskName": "t", **entries}))
+
+
+def sdk_entries(count: int, values: Any = None) -> dict[str, str]:
+    entries = {}
+    for n in range(1, count + 1):
+        entries[f"TargetMsg.{n}.Target"] = f"user{n}"
+        entries[f"TargetMsg.{n}.MsgKey"] = f"k{n}"
+        entries[f"TargetMsg.{n}.TemplateKeyValue"] = json.dumps(
+            values if values is not None else {"name": f"N{n}", "money": n}
+        )
+    return entries
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        sdk_entries(3),
+        sdk_entries(100),
+        # Not the SDK's numbering or spelling: read the long way, to the same columns.
+        {k.replace("TargetMsg.2.", "TargetMsg.7."): v for k, v in sdk_entries(3).items()},
+        {**sdk_entries(2), "TargetMsg.1.TemplateKeyValue": ' {"name": "padded"} '},
+        {**sdk_entries(2), "TargetMsg.2.TemplateKeyValue": '{"name": {"nested": [1]}}'},
+        {**sdk_entries(2), "TargetMsg.2.ExtendedParams": '{"a": 1}'},
+        {**sdk_entries(2), "TargetMsg.1.Other": "ignored"},
+        {**sdk_entries(2), "TargetMsg.2.TemplateKeyValue": ""},
+    ],
+)
+def test_target_msgs_read_column_wise_equal_the_entry_by_entry_reading(
+    entries: dict[str, str],
+) -> None:
+    params = Params({"TaskName": "t", **entries})
+    assert mpaas._target_msgs(params) == mpaas._any_target_msgs(params)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"TargetMsg.2.Target": " "}, "TargetMsg.2.Target is required"),
+        ({"TargetMsg.3.MsgKey": "k" * 129}, "TargetMsg.3.MsgKey is longer"),
+        ({"TargetMsg.3.MsgKey": "k1"}, "msgKey k1 is repeated"),
+        ({"TargetMsg.2.TemplateKeyValue": '{"a": 1, "a": 2}'}, "duplicate key 'a'"),
+        ({"TargetMsg.2.TemplateKeyValue": "[1]"}, "TargetMsg.2.TemplateKeyValue must be"),
+        ({"TargetMsg.1.ExtendedParams": "{"}, "TargetMsg.1.ExtendedParams is not valid"),
+        ({"TargetMsg.101.Target": "u"}, "TargetMsg.101.MsgKey is required"),
+        (sdk_entries(101), "TargetMsg has 101 targets"),
+    ],
+)
+def test_a_refused_target_msg_is_named_as_by_the_entry_by_entry_reading(
+    change: dict[str, str], message: str
+) -> None:
+    with pytest.raises(Rejected, match=message):
+        target_msgs({**sdk_entries(3), **change})
+
+
+@pytest.mark.parametrize(
+    "each",
+    [
+        [{"name": "a", "money": 1}, {"name": "b", "money": 2.5}],
+        [{"name": "#money#", "money": True}],  # a later key replaces what an earlier put
+        [{"money": 1, "name": "a"}, {"name": "b", "money": 2}],  # orders differ
+        [{"name": {"x": 1}}, {}],
+        [],
+    ],
+)
+@pytest.mark.parametrize("text", ["Hello #name#, #money# yuan", "#name##money#", "plain"])
+def test_render_each_renders_as_render_does(text: str, each: list[dict[str, Any]]) -> None:
+    assert render_each(text, each) == [render(text, values) for values in each]
+
+
+def accept(group: ledger.GroupCommit, keys: list[str], **push_fields: Any) -> ledger.Accepted:
+    ledger.commit_through(group)
+    try:
+        return ledger.accept(
+            app=APP,
+            push_fields={"provider": "mpaas", "action": "PushMultiple", "task_id": keys[0]}
+            | push_fields,
+            messages=[ledger.Outgoing(f"user{n}", key) for n, key in enumerate(keys)],
+            seed=0,
+            accepted_at=datetime.now(UTC),
+            delivery=Delivery(3600.0),
+        )
+    finally:
+        ledger.commit_through(None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_group_commit_records_every_thread_s_push_and_each_key_once() -> None:
+    group = ledger.GroupCommit()
+    results: dict[int, ledger.Accepted] = {}
+
+    def call(n: int) -> None:
+        # Every call repeats the key "shared": exactly one of them delivers it.
+        results[n] = accept(group, [f"own-{n}", "shared"])
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    group.close()
+
+    assert sum(result.delivered for result in results.values()) == 13
+    assert sum(result.repeated for result in results.values()) == 11
+    assert SandboxMessage.objects.count() == 13
+    assert SandboxMessage.objects.get(msg_key="shared").attempts == 12
+    assert SandboxPush.objects.count() == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_whose_writes_fail_fails_alone() -> None:
+    group = ledger.GroupCommit()
+    first = accept(group, ["a1"])
+    with pytest.raises(TypeError, match="no fields"):
+        accept(group, ["b1"], no_such_field=1)
+    after = accept(group, ["c1"])
+    group.close()
+    assert (first.delivered, after.delivered) == (1, 1)
+    assert sorted(SandboxMessage.objects.values_list("msg_key", flat=True)) == ["a1", "c1"]
