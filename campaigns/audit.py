@@ -57,9 +57,12 @@ def record(
     action: str,
     obj: models.Model,
     changes: Changes | None = None,
+    *,
+    actor: Any = None,
 ) -> AuditEvent:
-    """Add an event for ``obj``; ``request`` gives the actor and address (None: the system)."""
-    user = getattr(request, "user", None) if request is not None else None
+    """Add an event for ``obj``; ``request`` gives the actor and address (neither: the
+    system). ``actor`` names who acted when there is no request (demo data, commands)."""
+    user = getattr(request, "user", None) if request is not None else actor
     actor = user if user is not None and user.is_authenticated else None
     return AuditEvent.objects.create(
         actor=actor,

@@ -105,6 +105,8 @@ def _app(name: str, provider: str, owner: User, keys: tuple[str, str], **ids: st
             "access_key_id": keys[0],
             "access_key_secret": Secret(keys[1]),
             "test_targets": "user1\nuser2" if provider == MobileApp.Provider.MPAAS else "acct1",
+            # The 50,000-member audience then needs an approver: the demo shows approval.
+            "approval_threshold": 20_000,
             "created_by": owner,
             **ids,
         },

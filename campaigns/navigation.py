@@ -25,7 +25,7 @@ class NavItem:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("dashboard", _("Dashboard"), "campaigns.view_console", "dashboard"),
-    NavItem("campaigns", _("Campaigns"), "campaigns.view_console"),
+    NavItem("campaigns", _("Campaigns"), "campaigns.view_console", "campaign_list"),
     NavItem("calendar", _("Calendar"), "campaigns.view_console"),
     NavItem("templates", _("Templates"), "campaigns.view_console", "message_template_list"),
     NavItem("audiences", _("Audiences"), "campaigns.view_console", "audience_list"),

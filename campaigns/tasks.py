@@ -3,21 +3,62 @@ function from the modules beside this one, so the logic is testable without a br
 
 from __future__ import annotations
 
-from celery import shared_task
+import time
+from functools import partial
 
-from campaigns import audience_import
-from campaigns.models import Heartbeat
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns import audience_import, dispatch
+from campaigns.models import Dispatch, Heartbeat
+
+# A sender keeps claiming for this long, then hands over to a fresh task: no task runs for
+# ever, and a worker restart loses at most one sender's leases (they expire and are resent).
+SENDER_BUDGET_S = 50.0
 
 
 @shared_task(ignore_result=True)
 def tick() -> None:
     """Beat's one periodic task: records that the scheduler is alive (shown on /healthz and
     the admin's dashboard), sends again the imports whose message seems lost and ends those
-    whose worker died; the dispatch engine will claim due runs here."""
+    whose worker died; fires the runs that are due and wakes the senders while calls wait."""
     Heartbeat.record("tick")
     for import_id in audience_import.waiting_too_long():
         import_audience.delay(import_id)
     audience_import.fail_stalled()
+    dispatch_fire_due()
+    if Dispatch.objects.filter(dispatch.claimable(timezone.now())).exists():
+        dispatch_send.delay()
+
+
+@shared_task(ignore_result=True)
+def dispatch_fire_due() -> None:
+    """Claim the runs that are due and plan each (also enqueued when a campaign is
+    scheduled, so "send now" does not wait for the next tick)."""
+    with transaction.atomic():
+        for run_id in dispatch.claim_due_runs():
+            transaction.on_commit(partial(dispatch_plan.delay, run_id))
+
+
+@shared_task(ignore_result=True)
+def dispatch_plan(run_id: int) -> None:
+    """Write the dispatches of a run that ``tick`` claimed, then wake a sender."""
+    if dispatch.plan(run_id):
+        dispatch_send.delay()
+
+
+@shared_task(ignore_result=True)
+def dispatch_send() -> None:
+    """Claim and send due dispatches, a chunk at a time, for up to SENDER_BUDGET_S; then
+    hand over to a fresh task if calls still wait."""
+    started = time.monotonic()
+    while time.monotonic() - started < SENDER_BUDGET_S:
+        claimed = dispatch.claim_dispatches()
+        if not claimed:
+            return
+        dispatch.send_claimed(claimed)
+    dispatch_send.delay()
 
 
 @shared_task(ignore_result=True)

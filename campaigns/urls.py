@@ -4,7 +4,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from campaigns.sandbox import views as sandbox
-from campaigns.views import accounts, apps, audience_imports, audiences, dashboard, health
+from campaigns.views import (
+    accounts,
+    apps,
+    audience_imports,
+    audiences,
+    campaigns,
+    composer,
+    dashboard,
+    health,
+)
+from campaigns.views import campaign_sending as sending
+from campaigns.views import campaign_workflow as workflow
 from campaigns.views import message_templates as templates
 from campaigns.views import sandbox as sandbox_pages
 
@@ -24,6 +35,24 @@ urlpatterns = [
         "templates/<int:pk>/restore/", templates.template_restore, name="message_template_restore"
     ),
     path("templates/<int:pk>/delete/", templates.template_delete, name="message_template_delete"),
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/new/", composer.campaign_create, name="campaign_create"),
+    path("campaigns/preview/", composer.campaign_preview, name="campaign_preview"),
+    path("campaigns/test-send/", composer.campaign_test_send, name="campaign_test_send"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", composer.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/progress/", sending.campaign_progress, name="campaign_progress"),
+    path("campaigns/<int:pk>/pause/", sending.campaign_pause, name="campaign_pause"),
+    path("campaigns/<int:pk>/resume/", sending.campaign_resume, name="campaign_resume"),
+    path("campaigns/<int:pk>/cancel/", sending.campaign_cancel, name="campaign_cancel"),
+    path("campaigns/<int:pk>/submit/", workflow.campaign_submit, name="campaign_submit"),
+    path("campaigns/<int:pk>/approve/", workflow.campaign_approve, name="campaign_approve"),
+    path("campaigns/<int:pk>/reject/", workflow.campaign_reject, name="campaign_reject"),
+    path("campaigns/<int:pk>/schedule/", workflow.campaign_schedule, name="campaign_schedule"),
+    path(
+        "campaigns/<int:pk>/unschedule/", workflow.campaign_unschedule, name="campaign_unschedule"
+    ),
+    path("campaigns/<int:pk>/duplicate/", workflow.campaign_duplicate, name="campaign_duplicate"),
     path("apps/", apps.app_list, name="app_list"),
     path("apps/new/", apps.app_create, name="app_create"),
     path("apps/<int:pk>/", apps.app_detail, name="app_detail"),

@@ -6,7 +6,14 @@ import factory
 from factory.django import DjangoModelFactory, Password
 
 from campaigns.encryption import Secret
-from campaigns.models import Audience, AudienceImport, MessageTemplate, MobileApp, User
+from campaigns.models import (
+    Audience,
+    AudienceImport,
+    Campaign,
+    MessageTemplate,
+    MobileApp,
+    User,
+)
 from campaigns.models.apps import SANDBOX_ENDPOINT
 from campaigns.roles import Role, assign_role
 
@@ -79,3 +86,20 @@ class AudienceImportFactory(DjangoModelFactory[AudienceImport]):
 
     audience = factory.SubFactory(AudienceFactory)  # type: ignore[attr-defined]
     pasted = True
+
+
+class CampaignFactory(DjangoModelFactory[Campaign]):
+    """A simple mPaaS push draft to an audience of user IDs of the same app."""
+
+    class Meta:
+        model = Campaign
+
+    app = factory.SubFactory(MobileAppFactory)  # type: ignore[attr-defined]
+    name = factory.Sequence(lambda n: f"campaign {n}")  # type: ignore[attr-defined]
+    kind = Campaign.Kind.SIMPLE
+    audience = factory.SubFactory(  # type: ignore[attr-defined]
+        AudienceFactory,
+        app=factory.SelfAttribute("..app"),  # type: ignore[attr-defined]
+    )
+    title = "Spring sale"
+    body = "Everything 20% off until Sunday"

@@ -6,7 +6,10 @@ from campaigns.models.access import Access
 from campaigns.models.apps import MobileApp
 from campaigns.models.audiences import Audience, AudienceImport, AudienceMember
 from campaigns.models.audit import AuditEvent
+from campaigns.models.campaigns import Campaign
+from campaigns.models.dispatch import CampaignRun, Dispatch
 from campaigns.models.heartbeat import Heartbeat
+from campaigns.models.ratelimit import RateLimitBucket
 from campaigns.models.sandbox import (
     SandboxMessage,
     SandboxPush,
@@ -22,9 +25,13 @@ __all__ = [
     "AudienceImport",
     "AudienceMember",
     "AuditEvent",
+    "Campaign",
+    "CampaignRun",
+    "Dispatch",
     "Heartbeat",
     "MessageTemplate",
     "MobileApp",
+    "RateLimitBucket",
     "SandboxMessage",
     "SandboxPush",
     "SandboxSettings",

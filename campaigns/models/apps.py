@@ -104,6 +104,18 @@ class MobileApp(models.Model):
         choices=ApprovalPolicy.choices,
         default=ApprovalPolicy.NONE,
     )
+    four_eyes = models.BooleanField(
+        _("four-eyes approval"),
+        default=True,
+        help_text=_("Nobody approves a campaign they created or last changed."),
+    )
+    approval_threshold = models.PositiveIntegerField(
+        _("approval needed above"),
+        default=100_000,
+        help_text=_(
+            "Campaigns to more targets than this always need an approver, whatever the policy."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -116,6 +116,7 @@ def _detail_context(app: MobileApp, **extra: Any) -> dict[str, Any]:
         "app": app,
         "template_count": app.templates.count(),
         "audience_count": app.audiences.count(),
+        "campaign_count": app.campaigns.count(),
         "history": app_history(app),
         **extra,
     }
@@ -155,7 +156,7 @@ def app_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """A confirmation page; an app that templates or audiences use is deactivated instead."""
     app = get_object_or_404(MobileApp, pk=pk)
     context = _detail_context(app)
-    in_use = context["template_count"] or context["audience_count"]
+    in_use = context["template_count"] or context["audience_count"] or context["campaign_count"]
     if request.method == "POST" and not in_use:
         name = app.name
         try:

@@ -130,7 +130,7 @@ def audience_restore(request: HttpRequest, pk: int) -> HttpResponse:
 def audience_delete(request: HttpRequest, pk: int) -> HttpResponse:
     audience = _audience(pk)
     context = _confirm(audience, "delete")
-    if request.method == "POST" and not context["importing"]:
+    if request.method == "POST" and not context["importing"] and not context["campaigns"]:
         with transaction.atomic():
             record(
                 request,
@@ -144,6 +144,10 @@ def audience_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/audience_confirm.html", context)
 
 
+CAMPAIGNS_SHOWN = 10  # of the campaigns that keep an audience from being deleted
+
+
 def _confirm(audience: Audience, action: str) -> dict[str, object]:
     importing = audience.imports.exclude(status__in=AudienceImport.FINISHED).exists()
-    return {"audience": audience, "action": action, "importing": importing}
+    campaigns = list(audience.campaigns.order_by("-created_at").only("name")[:CAMPAIGNS_SHOWN])
+    return {"audience": audience, "action": action, "importing": importing, "campaigns": campaigns}

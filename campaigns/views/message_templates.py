@@ -23,7 +23,7 @@ from campaigns.forms.message_templates import MessageTemplateFilter, MessageTemp
 from campaigns.models import MessageTemplate, MobileApp, User
 from campaigns.providers.errors import ProviderError
 from campaigns.template_preview import Preview, build_preview
-from campaigns.template_usage import usage_of
+from campaigns.template_usage import sync_would_change, usage_of
 
 PAGE_SIZE = 25
 VIEW = "campaigns.view_console"
@@ -158,6 +158,18 @@ def template_sync(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("message_template_detail", pk=pk)
     if template.is_archived:
         messages.error(request, _("This template is archived; restore it to sync it."))
+        return redirect("message_template_detail", pk=pk)
+    waiting = sync_would_change(template)
+    if waiting:
+        messages.error(
+            request,
+            _(
+                "Not synced: %(campaigns)s will be sent with the version of this template "
+                "that was approved, and mPaaS sends the text its store holds. Sync once they "
+                "have been sent, or unschedule them first."
+            )
+            % {"campaigns": ", ".join(f"“{campaign.name}”" for campaign in waiting)},
+        )
         return redirect("message_template_detail", pk=pk)
     # The row stays locked for the provider's calls: two clicks cannot make two copies.
     with transaction.atomic():

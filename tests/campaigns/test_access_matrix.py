@@ -17,6 +17,7 @@ from tests.conftest import PERSONAS
 from tests.factories import (
     AudienceFactory,
     AudienceImportFactory,
+    CampaignFactory,
     MessageTemplateFactory,
     MobileAppFactory,
 )
@@ -31,6 +32,9 @@ ADMINS = {"outsider": 403, "viewer": 403, "marketer": 403, "admin": 200}
 # Templates and audiences: composers (marketers, admins) change them; a change redirects.
 COMPOSERS = {"outsider": 403, "viewer": 403, "marketer": 200, "admin": 200}
 COMPOSERS_ACT = {"outsider": 403, "viewer": 403, "marketer": 302, "admin": 302}
+# Campaign moves (submit, schedule, approve…) return to the campaign page, done or refused.
+SENDERS_ACT = {"outsider": 403, "viewer": 403, "marketer": 302, "admin": 302}
+APPROVERS_ACT = {"outsider": 403, "viewer": 403, "marketer": 403, "admin": 302}
 
 
 def a_template() -> int:
@@ -51,6 +55,18 @@ def an_audience() -> int:
 
 def an_archived_audience() -> int:
     return AudienceFactory.create(is_archived=True).pk
+
+
+def a_campaign() -> int:
+    return CampaignFactory.create().pk
+
+
+def a_pending_campaign() -> int:
+    return CampaignFactory.create(status="pending_approval").pk
+
+
+def a_scheduled_campaign() -> int:
+    return CampaignFactory.create(status="scheduled").pk
 
 
 def a_running_import() -> int:
@@ -105,6 +121,23 @@ EXPECTED: dict[str, tuple[str, dict[str, object], dict[str, int]]] = {
     "audience_import_detail": ("get", {"pk": a_running_import}, CONSOLE),
     "audience_import_cancel": ("post", {"pk": a_running_import}, COMPOSERS_ACT),
     "audience_import_rejected": ("get", {"pk": an_import_with_rejected_rows}, CONSOLE),
+    "campaign_list": ("get", {}, CONSOLE),
+    "campaign_detail": ("get", {"pk": a_campaign}, CONSOLE),
+    "campaign_create": ("get", {}, COMPOSERS),
+    "campaign_progress": ("get", {"pk": a_campaign}, CONSOLE),
+    "campaign_pause": ("post", {"pk": a_campaign}, SENDERS_ACT),
+    "campaign_resume": ("post", {"pk": a_campaign}, SENDERS_ACT),
+    "campaign_cancel": ("post", {"pk": a_campaign}, SENDERS_ACT),
+    "campaign_edit": ("get", {"pk": a_campaign}, COMPOSERS),
+    # A preview or test send names the app and kind it is for: without them, 400.
+    "campaign_preview": ("post", {}, {**COMPOSERS, "marketer": 400, "admin": 400}),
+    "campaign_test_send": ("post", {}, {**SENDERS, "marketer": 400, "admin": 400}),
+    "campaign_submit": ("post", {"pk": a_campaign}, COMPOSERS_ACT),
+    "campaign_approve": ("post", {"pk": a_pending_campaign}, APPROVERS_ACT),
+    "campaign_reject": ("post", {"pk": a_pending_campaign}, APPROVERS_ACT),
+    "campaign_schedule": ("post", {"pk": a_campaign}, SENDERS_ACT),
+    "campaign_unschedule": ("post", {"pk": a_scheduled_campaign}, SENDERS_ACT),
+    "campaign_duplicate": ("post", {"pk": a_campaign}, COMPOSERS_ACT),
 }
 
 

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
-from campaigns.models import Audience, AudienceImport, AudienceMember, AuditEvent
-from tests.factories import AudienceFactory, EmasAppFactory, MobileAppFactory
+from campaigns.models import Audience, AudienceImport, AudienceMember, AuditEvent, MobileApp
+from tests.factories import AudienceFactory, CampaignFactory, EmasAppFactory, MobileAppFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -324,3 +324,22 @@ def test_a_viewer_cannot_change_audiences(
 def test_an_outsider_cannot_see_audiences(outsider: Client) -> None:
     audience = AudienceFactory.create()
     assert outsider.get(reverse("audience_detail", args=[audience.pk])).status_code == 403
+
+
+def test_an_audience_a_campaign_sends_to_is_archived_not_deleted(marketer: Client) -> None:
+    audience = AudienceFactory.create()
+    CampaignFactory.create(name="Spring offers", app=audience.app, audience=audience)
+    url = reverse("audience_delete", args=[audience.pk])
+    page = marketer.get(url).content.decode()
+    assert "cannot be deleted" in page
+    assert "Spring offers" in page
+    assert marketer.post(url).status_code == 200
+    assert Audience.objects.filter(pk=audience.pk).exists()
+
+
+def test_an_app_with_campaigns_is_kept(admin: Client) -> None:
+    campaign = CampaignFactory.create(audience=None)  # only the campaign uses the app
+    response = admin.post(reverse("app_delete", args=[campaign.app_id]))
+    assert response.status_code == 200
+    assert "1 campaign" in response.content.decode()
+    assert MobileApp.objects.filter(pk=campaign.app_id).exists()

@@ -6,7 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
+from campaigns.campaign_requests import check_campaign
+from campaigns.models import AuditEvent, Campaign
 from campaigns.roles import Role, roles_of
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +40,14 @@ def test_it_creates_one_user_per_role_and_prints_the_logins(
 
 
 @override_settings(DEBUG=True)
-def test_it_can_run_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_can_run_twice_and_makes_campaigns_of_every_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("DEMO_PASSWORD", raising=False)
     load_demo()
     load_demo()
     assert get_user_model().objects.count() == 3
+    assert_demo_campaigns_of_every_kind_that_the_builders_accept()
 
 
 @override_settings(DEBUG=False)
@@ -95,3 +101,13 @@ def test_it_creates_two_sandbox_apps_with_templates_and_audiences(
     # The demo app's keys work against the built-in sandbox.
     mpaas = apps.get(provider="mpaas")
     assert mpaas_client(mpaas).list_templates(mpaas_app(mpaas))
+
+
+def assert_demo_campaigns_of_every_kind_that_the_builders_accept() -> None:
+    campaigns = list(Campaign.objects.select_related("app", "audience", "template"))
+    assert {campaign.kind for campaign in campaigns} == set(Campaign.Kind.values)
+    assert len({campaign.status for campaign in campaigns}) >= 3
+    assert len(campaigns) == len({campaign.name for campaign in campaigns})
+    for campaign in campaigns:
+        assert check_campaign(campaign, now=timezone.now()) == [], campaign.name
+        assert AuditEvent.objects.filter(object_id=str(campaign.pk), action="create").exists()

@@ -9,12 +9,18 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from campaigns.campaign_requests import snapshot_of
 from campaigns.connections import mpaas_app, mpaas_client
 from campaigns.encryption import Secret
-from campaigns.models import AuditEvent, MessageTemplate, MobileApp
+from campaigns.models import AuditEvent, Campaign, MessageTemplate, MobileApp
 from campaigns.providers.errors import ProviderError
 from campaigns.providers.mpaas import TemplateDraft
-from tests.factories import EmasAppFactory, MessageTemplateFactory, MobileAppFactory
+from tests.factories import (
+    CampaignFactory,
+    EmasAppFactory,
+    MessageTemplateFactory,
+    MobileAppFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +149,30 @@ def test_a_template_stays_when_the_store_refuses_to_delete_its_copy(
     assert response["Location"] == reverse("message_template_detail", args=[template.pk])
     assert MessageTemplate.objects.filter(pk=template.pk).exists()
     assert not AuditEvent.objects.filter(action="delete").exists()
+
+
+def test_a_sync_that_would_change_an_approved_campaigns_text_is_refused(
+    marketer: Client,
+) -> None:
+    template = MessageTemplateFactory.create(name="Offer")
+    campaign = CampaignFactory.create(
+        app=template.app,
+        kind=Campaign.Kind.TEMPLATE,
+        template=template,
+        template_values={"name": "a", "money": "1"},
+    )
+    campaign.snapshot = snapshot_of(campaign)
+    campaign.status = Campaign.Status.SCHEDULED
+    campaign.save()
+    sync(marketer, template)
+    assert template.sync_state == MessageTemplate.SyncState.SYNCED  # the approved version
+    marketer.post(
+        reverse("message_template_edit", args=[template.pk]),
+        {"name": "Offer", "title": "New #name#", "body": "#money#", "based_on_version": "1"},
+    )
+    response = sync(marketer, template)
+    assert template.synced_version == 1
+    page = marketer.get(response["Location"]).content.decode()
+    assert "Not synced: “campaign" in page
+    assert [row["Title"] for row in in_store(template.app, "Offer")] == ["Hello #name#"]
+    assert "Campaign “campaign" in detail(marketer, template)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from campaigns.demo_campaigns import load_demo_campaigns
 from campaigns.demo_catalog import load_catalog
 from campaigns.models import User
 from campaigns.roles import Role, assign_role
@@ -26,8 +27,8 @@ DEMO_USERS = (
 class Command(BaseCommand):
     help = (
         "Create the demo users admin, marketer and viewer (password from DEMO_PASSWORD), "
-        "two sandbox apps with templates and audiences, and send a few demo pushes to the "
-        "sandbox gateway."
+        "two sandbox apps with templates, audiences and campaigns, and send a few demo pushes "
+        "to the sandbox gateway."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -52,6 +53,9 @@ class Command(BaseCommand):
             self.stdout.write("No SANDBOX_ACCESS_KEYS: the demo apps were not created.")
         elif members:
             self.stdout.write(f"Created the demo apps, templates and {members:,} audience members.")
+        campaigns = load_demo_campaigns()
+        if campaigns:
+            self.stdout.write(f"Created {campaigns} demo campaigns of every kind.")
         sent = send_demo_pushes()
         if sent:
             self.stdout.write(f"Sent {sent} demo pushes to the sandbox (see Sandbox inbox).")

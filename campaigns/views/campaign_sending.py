@@ -1,0 +1,116 @@
+"""Sending a campaign, seen and steered from its page: the live progress of its runs, and
+pause, resume and cancel (POSTs, each audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from campaigns import run_controls
+from campaigns.approval import TransitionRefused
+from campaigns.audit import Changes, record
+from campaigns.models import Campaign, CampaignRun, Dispatch
+from campaigns.tasks import dispatch_send
+
+VIEW = "campaigns.view_console"
+SEND = "campaigns.send_campaign"
+RUNS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    run: CampaignRun
+    percent: int
+    calls_per_s: float | None
+    eta: timedelta | None
+    failures: list[dict[str, Any]]
+
+
+def run_progress(run: CampaignRun, failures: list[dict[str, Any]]) -> RunProgress:
+    done = run.calls_done
+    percent = int(100 * done / run.calls) if run.calls else (100 if not run.is_active else 0)
+    rate = eta = None
+    if run.started_at is not None and done:
+        end = run.finished_at or timezone.now()
+        elapsed = max((end - run.started_at).total_seconds(), 0.001)
+        rate = done / elapsed
+        if run.is_active and rate > 0:
+            eta = timedelta(seconds=round((run.calls - done) / rate))
+    return RunProgress(run, percent, rate, eta, failures)
+
+
+def progress_context(campaign: Campaign) -> dict[str, Any]:
+    """The latest runs with their counts (kept on the runs) and failures by code: two queries."""
+    runs = list(campaign.runs.order_by("-due_at", "-id")[:RUNS_SHOWN])
+    grouped = (
+        Dispatch.objects.filter(run__in=runs, status=Dispatch.Status.FAILED)
+        .values("run_id", "result_code", "message")
+        .annotate(calls=Count("id"), targets=Sum("target_count"))
+        .order_by("-calls")
+    )
+    failures: dict[int, list[dict[str, Any]]] = {}
+    for row in grouped:
+        failures.setdefault(row["run_id"], []).append(row)
+    return {
+        "campaign": campaign,
+        "runs": [run_progress(run, failures.get(run.id, [])) for run in runs],
+        "live": any(run.is_active and run.status != CampaignRun.Status.WAITING for run in runs),
+    }
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    return render(request, "campaigns/_campaign_progress.html", progress_context(campaign))
+
+
+def _steer(request: HttpRequest, pk: int, action: str, done: str) -> HttpResponse:
+    moves = {
+        "pause": run_controls.pause,
+        "resume": run_controls.resume,
+        "cancel": run_controls.cancel,
+    }
+    try:
+        with transaction.atomic():
+            campaign = get_object_or_404(
+                Campaign.objects.select_for_update(of=("self",)).select_related("app"), pk=pk
+            )
+            changes: Changes = moves[action](campaign)
+            record(request, action, campaign, changes)
+            if action == "resume":
+                transaction.on_commit(dispatch_send.delay)
+    except TransitionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, done)
+    return redirect("campaign_detail", pk=pk)
+
+
+@require_POST
+@permission_required(SEND, raise_exception=True)
+def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    return _steer(request, pk, "pause", _("Paused: no further call is made until you resume."))
+
+
+@require_POST
+@permission_required(SEND, raise_exception=True)
+def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    return _steer(request, pk, "resume", _("Resumed: sending goes on where it stopped."))
+
+
+@require_POST
+@permission_required(SEND, raise_exception=True)
+def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _steer(request, pk, "cancel", _("Cancelled: no further call is made."))
