@@ -11,6 +11,7 @@ campaign that passes the composer is a campaign the builder accepts.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -170,7 +171,7 @@ def assemble(cls: type[Any], values: Mapping[str, Any], fixed: Mapping[str, Any]
     """An instance of the dataclass ``cls`` from dotted ``values`` ("android.style.big_title")
     and its own ``fixed`` fields. A nested group is built only when one of its values is set;
     a required field of a built group that nobody set is None, for its builder to name."""
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     kwargs: dict[str, Any] = dict(fixed)
     nested: dict[str, dict[str, Any]] = {}
     for path, value in values.items():
@@ -188,6 +189,13 @@ def assemble(cls: type[Any], values: Mapping[str, Any], fixed: Mapping[str, Any]
         if required and field.name not in kwargs:
             kwargs[field.name] = None
     return cls(**kwargs)
+
+
+@functools.cache
+def _type_hints(cls: type[Any]) -> dict[str, Any]:
+    """The resolved annotations of a request dataclass (resolving them per call cost a
+    tenth of a millisecond of every send)."""
+    return typing.get_type_hints(cls)
 
 
 def _dataclass_in(annotation: Any) -> type[Any]:

@@ -3,7 +3,6 @@ function from the modules beside this one, so the logic is testable without a br
 
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from celery import shared_task
@@ -50,15 +49,10 @@ def dispatch_plan(run_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def dispatch_send() -> None:
-    """Claim and send due dispatches, a chunk at a time, for up to SENDER_BUDGET_S; then
-    hand over to a fresh task if calls still wait."""
-    started = time.monotonic()
-    while time.monotonic() - started < SENDER_BUDGET_S:
-        claimed = dispatch.claim_dispatches()
-        if not claimed:
-            return
-        dispatch.send_claimed(claimed)
-    dispatch_send.delay()
+    """Send due dispatches, many calls in flight, for up to SENDER_BUDGET_S; then hand
+    over to a fresh task if calls may still wait."""
+    if dispatch.send_due(seconds=SENDER_BUDGET_S).more:
+        dispatch_send.delay()
 
 
 @shared_task(ignore_result=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -35,7 +36,12 @@ def percent_encode(value: str) -> str:
     return "".join(map(_PERCENT.__getitem__, value.encode()))
 
 
+_ALL_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
 def _form_encode(value: str) -> str:
+    if _ALL_UNRESERVED.fullmatch(value):  # most names and ids: nothing to encode
+        return value
     return "".join(map(_FORM.__getitem__, value.encode()))
 
 

@@ -50,9 +50,9 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+(ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)  # the sandbox's database, JSON
 if not os.environ.get("DATABASE_URL"):
     # Keep benchmark rows out of the development database.
-    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench' / 'dispatch.sqlite3'}"
 if not os.environ.get("FIELD_ENCRYPTION_KEYS"):
     # One throwaway key for this process and the workers it starts: they read the app's
@@ -204,14 +204,14 @@ def send_role(run_id: int, chunk: int | None, threads: int | None) -> None:
     connection.ensure_connection()
     print("ready", flush=True)
     sys.stdin.readline()
+    dispatch.CLAIM_CHUNK = chunk
     first_claim = time.time()
     calls = chunks = 0
     while True:
-        claimed = dispatch.claim_dispatches(chunk)
-        if claimed:
-            chunks += 1
-            calls += len(claimed)
-            dispatch.send_claimed(claimed, threads=threads)
+        sent = dispatch.send_due(seconds=5.0, threads=threads)  # what dispatch_send does
+        chunks += 1
+        calls += sent.claimed
+        if sent.more:
             continue
         # Nothing due now: calls of other workers are in flight, or waiting to be retried.
         if not CampaignRun.objects.filter(id=run_id, status=CampaignRun.Status.SENDING).exists():

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from campaigns import approval, dispatch, template_store
@@ -91,6 +92,39 @@ def test_a_run_is_planned_in_calls_of_the_providers_size() -> None:
     assert dispatch.plan(run.id) == 0  # planned once
 
 
+def test_planning_in_sql_writes_the_same_calls_as_planning_in_python() -> None:
+    """PostgreSQL plans with one INSERT … SELECT; its calls must be exactly the Python ones:
+    same order, same batches, missing or null values and extras as {}."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL planning path runs on PostgreSQL only (CI runs it)")
+    campaign = personalised(205)
+    run = scheduled(campaign)
+    first, second, third = AudienceMember.objects.filter(audience=campaign.audience).order_by("id")[
+        :3
+    ]
+    AudienceMember.objects.filter(id=first.id).update(values=None)
+    AudienceMember.objects.filter(id=second.id).update(extended_params={"k": "v", "n": 1})
+    with connection.cursor() as cursor:  # a JSON null, which the ORM would store as SQL NULL
+        cursor.execute(
+            """UPDATE campaigns_audiencemember SET "values" = 'null'::jsonb WHERE id = %s""",
+            [second.id],
+        )
+    AudienceMember.objects.filter(id=third.id).update(values={"name": "Ünï 😀"})
+    now = timezone.now()
+    in_sql = dispatch._write_dispatches_in_sql(run, now)
+    written_by_sql = list(run.dispatches.values_list("seq", "targets", "target_count"))
+    run.dispatches.all().delete()
+    in_python = dispatch._write_dispatches(run, now)
+    written_by_python = list(run.dispatches.values_list("seq", "targets", "target_count"))
+    assert in_sql == in_python == (3, 205)
+    assert written_by_sql == written_by_python
+    assert written_by_sql[0][1][:3] == [
+        ["user0", {}, {}],
+        ["user1", {}, {"k": "v", "n": 1}],
+        ["user2", {"name": "Ünï 😀"}, {}],
+    ]
+
+
 def test_every_target_reaches_the_sandbox_once_and_the_run_completes() -> None:
     campaign = personalised(150)
     run = scheduled(campaign)
@@ -164,7 +198,27 @@ def test_a_server_error_is_tried_again_later_and_a_refusal_fails_at_once() -> No
     assert failed.status == D.FAILED
     assert failed.result_code == "InvalidAccessKeyId.NotFound"
     run.refresh_from_db()
-    assert (run.status, run.calls_failed, run.targets_failed) == (Run.COMPLETED, 1, 5)
+    # Its only call failed: the run failed, with the counts of what happened.
+    assert (run.status, run.calls_failed, run.targets_failed) == (Run.FAILED, 1, 5)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.COMPLETED  # it ran; the run says how it went
+
+
+def test_a_run_with_some_calls_sent_completes_and_counts_from_its_calls() -> None:
+    """The counts a finished run shows come from its calls, even when a sender was killed
+    between recording its calls and counting them."""
+    campaign = personalised(250)
+    run = scheduled(campaign)
+    dispatch.claim_due_runs()
+    dispatch.plan(run.id)
+    first, second, third = dispatch.claim_dispatches()
+    dispatch.send_claimed([first])  # counted
+    dispatch.send(second)  # recorded, then its sender died before counting it
+    Dispatch.objects.filter(id=third).update(status=D.FAILED, result_code="X", message="no")
+    dispatch.finish_runs({run.id})
+    run.refresh_from_db()
+    assert (run.status, run.calls_sent, run.targets_sent) == (Run.COMPLETED, 2, 200)
+    assert (run.calls_failed, run.targets_failed) == (1, 50)
 
 
 def test_a_paused_run_hands_its_claimed_calls_back() -> None:
@@ -221,3 +275,28 @@ def test_a_call_claimed_before_its_run_was_cancelled_is_cancelled_not_sent() -> 
     dispatch.send_claimed([claimed], threads=1)
     assert Dispatch.objects.get(id=claimed).status == D.CANCELLED
     assert ledger(campaign) == []
+
+
+@pytest.fixture
+def sender_threads() -> Iterator[None]:
+    yield
+    dispatch.shutdown_senders()  # their connections would keep the test database open
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_keeps_many_calls_in_flight_and_sends_each_once(sender_threads: None) -> None:
+    """``send_due`` as ``dispatch_send`` runs it: threads with their own connections, more
+    claimed whenever half the queue has gone, outcomes counted as they come."""
+    if connection.vendor != "postgresql":
+        pytest.skip("threads need a database server; the test database here is in memory")
+    campaign = personalised(2_050)
+    run = scheduled(campaign)
+    dispatch.claim_due_runs()
+    dispatch.plan(run.id)
+    report = dispatch.send_due(seconds=60, threads=4)
+    assert (report.claimed, report.more) == (21, False)
+    run.refresh_from_db()
+    assert (run.status, run.calls_sent, run.targets_sent) == (Run.COMPLETED, 21, 2_050)
+    targets = ledger(campaign)
+    assert len(targets) == len(set(targets)) == 2_050
+    assert set(run.dispatches.values_list("attempts", flat=True)) == {1}

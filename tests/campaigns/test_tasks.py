@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from campaigns import dispatch
 from campaigns.models import Heartbeat
 from campaigns.tasks import dispatch_plan, dispatch_send, tick
 from config.celery import app as celery_app
@@ -54,6 +55,7 @@ def test_tick_fires_a_due_run_and_the_senders_send_it(
 
     nudges: list[str] = []
     monkeypatch.setattr(dispatch_send, "delay", lambda: nudges.append("send"))
+    monkeypatch.setattr(dispatch, "THREADS", 1)  # the test database is one connection
     campaign = personalised(30)
     run = scheduled(campaign)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
