@@ -2,7 +2,9 @@
 claimed, sent and recorded.
 
 - ``first_run`` / ``drop_waiting_runs``: scheduling a campaign creates its first run; taking
-  it back removes the runs still waiting.
+  it back removes the runs still waiting. In each recipient's local time (or when the app's
+  quiet hours are each recipient's) there is one run per time zone of the audience, and
+  ``run_members`` are the members a run sends to.
 - ``claim_due_runs``: what ``tick`` does — a conditional UPDATE moves each due run from
   waiting to planning, so two ticks at once never fire a run twice.
 - ``plan``: one transaction writes every dispatch of a run, batched by the provider's
@@ -12,7 +14,8 @@ claimed, sent and recorded.
   each with the run's deterministic keys, and records the outcome in the row. A dispatch
   whose lease expired (its worker died) is claimed again and sent with the same keys.
 - ``finish_runs``: a run with nothing left to send completes; a recurring campaign gets its
-  next run.
+  next run. A provider-held campaign stays running (cancellable at the provider) until its
+  last send time there has passed (``finish_provider_held``).
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from campaigns import scheduling
+from campaigns import quiet_hours, scheduling
 from campaigns.call_plan import TARGETS_PER_CALL
 from campaigns.campaign_requests import Recipient, build_requests
 from campaigns.models import AudienceMember, Campaign, CampaignRun, Dispatch
@@ -72,12 +76,64 @@ def first_due(campaign: Campaign, *, now: datetime) -> datetime | None:
 
 
 def first_run(campaign: Campaign, *, now: datetime | None = None) -> CampaignRun | None:
-    """The campaign's first run (call inside the transaction that schedules it)."""
-    due = first_due(campaign, now=now or timezone.now())
-    if due is None:
-        return None
-    run, _ = CampaignRun.objects.get_or_create(campaign=campaign, due_at=due)
-    return run
+    """The campaign's first run, or the first run of each time zone of its audience when
+    it ``splits_by_zone`` (the earliest is returned). Call inside the transaction that
+    schedules it."""
+    moment = now or timezone.now()
+    zones = audience_zones(campaign) if splits_by_zone(campaign) else []
+    if not zones:
+        due = first_due(campaign, now=moment)
+        if due is None:
+            return None
+        run, _ = CampaignRun.objects.get_or_create(campaign=campaign, due_at=due)
+        return run
+    runs = []
+    for zone_name in zones:
+        if campaign.schedule_mode == Campaign.ScheduleMode.NOW:
+            due = moment
+        else:
+            due = _next_due(campaign, zone_name, after=moment)
+        if due is not None:
+            run, _ = CampaignRun.objects.get_or_create(
+                campaign=campaign, due_at=due, time_zone=zone_name
+            )
+            runs.append(run)
+    return min(runs, key=lambda run: run.due_at, default=None)
+
+
+def splits_by_zone(campaign: Campaign) -> bool:
+    """Whether the campaign is sent in one run per time zone of its audience: at its time
+    in each recipient's local time, or when the app's quiet hours are read in each
+    recipient's zone (each zone is then held back on its own). Never for a provider-held
+    schedule: the provider sends at one time for everyone."""
+    if scheduling.held_by_provider(campaign):
+        return False
+    local = campaign.recipient_local_time and campaign.schedule_mode != Campaign.ScheduleMode.NOW
+    return local or quiet_hours.per_recipient(campaign.app)
+
+
+def audience_zones(campaign: Campaign) -> list[str]:
+    """The time zones of the audience's members, the campaign's for those without one:
+    one DISTINCT query, however large the audience."""
+    if campaign.audience_id is None:
+        return []
+    found = (
+        AudienceMember.objects.filter(audience_id=campaign.audience_id)
+        .order_by()
+        .values_list("time_zone", flat=True)
+        .distinct()
+    )
+    return sorted({name or campaign.time_zone for name in found})
+
+
+def _next_due(campaign: Campaign, zone_name: str, *, after: datetime) -> datetime | None:
+    """The campaign's next send time after ``after`` for its members in ``zone_name``: the
+    same wall-clock time there in recipient-local time, else the campaign's own time. A
+    zone where that time has already passed waits for its next one (see
+    ``scheduling.occurrences``)."""
+    in_zone = ZoneInfo(zone_name) if campaign.recipient_local_time else None
+    upcoming = scheduling.occurrences(campaign, after=after, limit=1, in_zone=in_zone)
+    return upcoming[0] if upcoming else None
 
 
 def drop_waiting_runs(campaign: Campaign) -> int:
@@ -86,11 +142,18 @@ def drop_waiting_runs(campaign: Campaign) -> int:
 
 
 def claim_due_runs(*, now: datetime | None = None, limit: int = 100) -> list[int]:
-    """Move due runs from waiting to planning; the ids this call won."""
+    """Move due runs from waiting to planning; the ids this call won. A run inside its app's
+    quiet hours waits for their end, and one of a paused campaign (another zone's run) for
+    the campaign to be resumed."""
     moment = now or timezone.now()
-    due = CampaignRun.objects.filter(status=Run.WAITING, due_at__lte=moment).order_by("due_at")
+    due = (
+        CampaignRun.objects.filter(status=Run.WAITING, due_at__lte=moment)
+        .exclude(campaign__status=Campaign.Status.PAUSED)
+        .order_by("due_at")
+    )
+    held = quiet_hours.held_back(due, now=moment)
     won = []
-    for run_id in due.values_list("id", flat=True)[:limit]:
+    for run_id in due.exclude(id__in=list(held)).values_list("id", flat=True)[:limit]:
         if CampaignRun.objects.filter(id=run_id, status=Run.WAITING).update(status=Run.PLANNING):
             won.append(run_id)
     return won
@@ -99,17 +162,31 @@ def claim_due_runs(*, now: datetime | None = None, limit: int = 100) -> list[int
 # -- planning --------------------------------------------------------------------------------
 
 
-def _batches(campaign: Campaign) -> Iterator[list[list[Any]]]:
-    """The audience's targets in calls' worth, in member order; one call without targets
+def run_members(run: CampaignRun) -> QuerySet[AudienceMember]:
+    """The audience members ``run`` sends to, in id order: all of them for a run to everyone
+    (``time_zone`` ""); for a run of one zone, the members in that zone, and those without
+    a zone when it is the campaign's. A plain filter: planning in SQL wraps its query."""
+    campaign = run.campaign
+    members = AudienceMember.objects.filter(audience=campaign.audience)
+    if run.time_zone:
+        in_zone = Q(time_zone=run.time_zone)
+        if run.time_zone == campaign.time_zone:
+            in_zone |= Q(time_zone="")
+        members = members.filter(in_zone)
+    return members.order_by("id")
+
+
+def _batches(run: CampaignRun) -> Iterator[list[list[Any]]]:
+    """The run's targets in calls' worth, in member order; one call without targets
     when the provider finds the devices (broadcast, tag expression, every device)."""
+    campaign = run.campaign
     audience = campaign.audience
     per_call = TARGETS_PER_CALL.get(campaign.kind)
     if audience is None or per_call is None or not audience.is_listed:
         yield []
         return
     rows = (
-        AudienceMember.objects.filter(audience=audience)
-        .order_by("id")
+        run_members(run)
         .values_list("target", "values", "extended_params")
         .iterator(chunk_size=MEMBERS_PER_FETCH)
     )
@@ -133,7 +210,7 @@ def _write_dispatches(run: CampaignRun, moment: datetime) -> tuple[int, int]:
     """Bulk-create the run's dispatches from Python; (calls, targets)."""
     calls = targets = 0
     pending: list[Dispatch] = []
-    for batch in _batches(run.campaign):
+    for batch in _batches(run):
         calls += 1
         targets += len(batch)
         pending.append(
@@ -182,15 +259,11 @@ RETURNING target_count
 """
 
 
-def _members_of(run: CampaignRun) -> QuerySet[AudienceMember]:
-    return AudienceMember.objects.filter(audience=run.campaign.audience).order_by("id")
-
-
 def _write_dispatches_in_sql(run: CampaignRun, moment: datetime) -> tuple[int, int]:
     """``_write_dispatches`` in one INSERT … SELECT (PostgreSQL); (calls, targets)."""
     per_call = TARGETS_PER_CALL[run.campaign.kind]
     members, params = (
-        _members_of(run)
+        run_members(run)
         .values_list("id", "target", "values", "extended_params")
         .query.sql_with_params()
     )
@@ -301,15 +374,20 @@ class RunWatch:
 
     def __init__(self) -> None:
         self._seen: dict[int, tuple[float, str]] = {}
+        self._lock = threading.Lock()  # one thread reads; the others wait for its answer
 
     def status(self, run_id: int) -> str:
-        seen = self._seen.get(run_id)
-        moment = time.monotonic()
-        if seen is not None and moment - seen[0] < RUN_STATUS_FRESH_S:
-            return seen[1]
-        status = CampaignRun.objects.filter(id=run_id).values_list("status", flat=True).first()
-        self._seen[run_id] = (moment, status or Run.CANCELLED)
-        return status or Run.CANCELLED
+        with self._lock:
+            seen = self._seen.get(run_id)
+            moment = time.monotonic()
+            if seen is not None and moment - seen[0] < RUN_STATUS_FRESH_S:
+                return seen[1]
+            status = (
+                CampaignRun.objects.filter(id=run_id).values_list("status", flat=True).first()
+                or Run.CANCELLED
+            )
+            self._seen[run_id] = (moment, status)
+            return status
 
 
 def leased(ids: Sequence[int]) -> list[Dispatch]:
@@ -496,9 +574,10 @@ def _send_in_thread(dispatch: Dispatch, watch: RunWatch) -> Outcome | None:
         return send_leased(dispatch, watch)
     except Exception:
         log.exception("send crashed", extra={"run_id": dispatch.run_id, "dispatch_id": dispatch.id})
-        return None  # its lease runs out and it is claimed again
-    finally:
+        # A broken connection is dropped here and made again by the next call. (Not after
+        # every call: with CONN_HEALTH_CHECKS that cost one more round trip per call.)
         close_old_connections()
+        return None  # its lease runs out and it is claimed again
 
 
 _pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
@@ -641,21 +720,59 @@ def final_counts(run_id: int) -> dict[str, int]:
 
 
 def _after_run(campaign: Campaign, run: CampaignRun, *, now: datetime) -> None:
-    """A recurring campaign gets its next run; otherwise the campaign is complete."""
+    """A recurring campaign gets its next run (a run of one zone: each zone of the audience
+    now its next one, so that a zone new to the audience joins in and one no longer there
+    stops; a zone's run that is there already is found, not made twice); otherwise the
+    campaign is complete once no run is active."""
     if campaign.schedule_mode == Campaign.ScheduleMode.RECURRING and not (
         scheduling.held_by_provider(campaign)
     ):
-        upcoming = scheduling.occurrences(campaign, after=max(now, run.due_at), limit=1)
+        after = max(now, run.due_at)
+        zones = audience_zones(campaign) if run.time_zone else [""]
+        upcoming = [
+            (due, zone_name)
+            for zone_name in zones
+            if (due := _next_due(campaign, zone_name or campaign.time_zone, after=after))
+        ]
+        for due, zone_name in upcoming:
+            CampaignRun.objects.get_or_create(campaign=campaign, due_at=due, time_zone=zone_name)
         if upcoming:
-            CampaignRun.objects.get_or_create(campaign=campaign, due_at=upcoming[0])
-            Campaign.objects.filter(id=campaign.id, status=Campaign.Status.RUNNING).update(
-                status=Campaign.Status.SCHEDULED
-            )
+            # Scheduled again once no other zone's run is still sending.
+            if not campaign.runs.filter(status__in=(Run.PLANNING, Run.SENDING)).exists():
+                Campaign.objects.filter(id=campaign.id, status=Campaign.Status.RUNNING).update(
+                    status=Campaign.Status.SCHEDULED
+                )
             return
+    if scheduling.held_by_provider(campaign) and scheduling.occurrences(
+        campaign, after=now, limit=1
+    ):
+        return  # the provider still holds a send: running, and cancellable there, until then
     if not campaign.runs.filter(status__in=CampaignRun.ACTIVE).exists():
         Campaign.objects.filter(
             id=campaign.id, status__in=(Campaign.Status.RUNNING, Campaign.Status.SCHEDULED)
         ).update(status=Campaign.Status.COMPLETED)
+
+
+def finish_provider_held(*, now: datetime | None = None) -> list[int]:
+    """Complete the provider-held campaigns whose calls are made and whose last send time
+    at the provider has passed (what ``tick`` does); the ids completed."""
+    moment = now or timezone.now()
+    handed_over = (
+        Campaign.objects.filter(
+            status=Campaign.Status.RUNNING, schedule_holder=Campaign.ScheduleHolder.PROVIDER
+        )
+        .exclude(schedule_mode=Campaign.ScheduleMode.NOW)
+        .exclude(runs__status__in=CampaignRun.ACTIVE)
+    )
+    done = [
+        campaign.id
+        for campaign in handed_over
+        if not scheduling.occurrences(campaign, after=moment, limit=1)
+    ]
+    Campaign.objects.filter(id__in=done, status=Campaign.Status.RUNNING).update(
+        status=Campaign.Status.COMPLETED
+    )
+    return done
 
 
 def progress(run: CampaignRun) -> dict[str, Any]:

@@ -35,19 +35,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
-import socket
-import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script too: tests/bench/bench_dispatch.py
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)  # the sandbox's database, JSON
@@ -63,18 +58,31 @@ if not os.environ.get("FIELD_ENCRYPTION_KEYS"):
 
 import django  # noqa: E402
 
+from tests.dispatch_rig import (  # noqa: E402
+    ACCESS_KEY,
+    ACCESS_SECRET,
+    MPAAS_APP_ID,
+    TEMPLATE_NAME,
+    WORKSPACE,
+    cpu_seconds,
+    create_database,
+    free_port,
+    member_values,
+    peak_rss_mb,
+    production_like,
+    read_ledger,
+    read_line,
+    reset_sandbox_ledger,
+    seed,
+    wait_for_port,
+)
+
 TARGETS = 1_000_000
 QUICK_TARGETS = 100_000
 TARGETS_PER_CALL = 100
 LATENCY_MS = 50
 SDK_SECONDS = 15.0
 QUICK_SDK_SECONDS = 8.0
-MPAAS_APP_ID, WORKSPACE = "ONEXBENCH0000001", "bench"  # the sandbox registry's 1M-device app
-LEDGER_APP = f"{MPAAS_APP_ID}:{WORKSPACE}"
-ACCESS_KEY, ACCESS_SECRET = "sandbox-key", "sandbox-secret"
-APP_NAME = "Bench dispatch"
-TEMPLATE_NAME = "Bench offer"
-SEED_BATCH = 50_000
 SEND_TIMEOUT_S = 1800.0
 GOALS = {  # metric: (comparison, bound, applies to --quick too)
     "calls_per_s": (">=", 200.0, True),
@@ -98,78 +106,8 @@ def sandbox_database_url() -> str:
     return f"sqlite:///{ROOT / 'var' / 'bench' / 'dispatch_sandbox.sqlite3'}"
 
 
-def create_database(url: str) -> None:
-    """Create the PostgreSQL database of ``url`` if it is missing (trust auth)."""
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    try:
-        admin = psycopg.connect(f"{base}/postgres", autocommit=True)
-    except psycopg.OperationalError as error:
-        sys.exit(f"cannot reach PostgreSQL at {base}: {error}")
-    with admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
-@contextmanager
-def raw_connection(url: str) -> Iterator[Any]:
-    """A DB-API connection to ``url`` outside Django (the sandbox's database)."""
-    if url.startswith("sqlite"):
-        with closing(sqlite3.connect(url.split(":///", 1)[1], timeout=60)) as lite:
-            yield lite
-            lite.commit()
-        return
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as pg:
-        yield pg
-
-
-def production_like(environ: Mapping[str, str], **extra: str) -> dict[str, str]:
-    """A process as production runs it: DEBUG off (no query log), throwaway secret key."""
-    return {**environ, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), **extra}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, process: subprocess.Popen[Any]) -> None:
-    for _ in range(200):
-        if process.poll() is not None:
-            sys.exit(f"the sandbox exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit("the sandbox did not start listening")
-
-
 def module_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "tests.bench.bench_dispatch", *args]
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def read_line(stream: IO[str] | None) -> str:
-    assert stream is not None
-    return stream.readline().strip()
 
 
 # -- roles run in child processes ----------------------------------------------------------------
@@ -226,165 +164,6 @@ def send_role(run_id: int, chunk: int | None, threads: int | None) -> None:
         "cpu_s": sum(os.times()[:2]),
     }
     print(json.dumps(report), flush=True)
-
-
-# -- seeding -------------------------------------------------------------------------------------
-
-
-def member_values(n: int) -> dict[str, str]:
-    return {"name": f"Name {n}", "money": str(n % 1000)}
-
-
-def seed_members(audience_id: int, size: int) -> None:
-    """``size`` members user0…user<size-1>, each with its own values: COPY on PostgreSQL,
-    batched inserts elsewhere."""
-    from django.db import connection, transaction
-
-    from campaigns.models import AudienceMember
-
-    table = connection.ops.quote_name(AudienceMember._meta.db_table)
-    values_column = connection.ops.quote_name("values")
-    columns = f"audience_id, target, {values_column}, time_zone"
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE audience_id = %s", [audience_id])  # noqa: S608
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for first in range(0, size, SEED_BATCH):
-                    copy.write(
-                        "".join(
-                            f"{audience_id}\tuser{n}\t{json.dumps(member_values(n))}\t\n"
-                            for n in range(first, min(size, first + SEED_BATCH))
-                        )
-                    )
-            cursor.execute(f"ANALYZE {table}")
-            return
-        sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, '')"  # noqa: S608
-        for first in range(0, size, SEED_BATCH):
-            cursor.executemany(
-                sql,
-                [
-                    (audience_id, f"user{n}", json.dumps(member_values(n)))
-                    for n in range(first, min(size, first + SEED_BATCH))
-                ],
-            )
-
-
-@dataclass(frozen=True)
-class Seeded:
-    run_id: int
-    app_id: int
-
-
-def seed(sandbox_url: str, size: int) -> Seeded:
-    """The app on the standalone sandbox, its synced template, an audience of ``size``
-    (kept between runs) and a fresh personalised campaign scheduled to send now."""
-    from campaigns import approval, template_store
-    from campaigns.encryption import Secret
-    from campaigns.models import (
-        Audience,
-        AudienceMember,
-        Campaign,
-        CampaignRun,
-        MessageTemplate,
-        MobileApp,
-        RateLimitBucket,
-        User,
-    )
-    from campaigns.ratelimit import app_key
-    from campaigns.roles import Role, assign_role
-
-    # An earlier run's secret was encrypted with its own throwaway key: replace it unread.
-    MobileApp.objects.filter(name=APP_NAME).update(access_key_secret=Secret(ACCESS_SECRET))
-    app, _ = MobileApp.objects.get_or_create(
-        name=APP_NAME,
-        defaults={"provider": MobileApp.Provider.MPAAS, "access_key_id": ACCESS_KEY},
-    )
-    app.provider = MobileApp.Provider.MPAAS
-    app.endpoint = sandbox_url  # not "sandbox": the pooled httpx client, over TCP
-    app.mpaas_app_id, app.mpaas_workspace_id = MPAAS_APP_ID, WORKSPACE
-    app.access_key_id = ACCESS_KEY
-    app.access_key_secret = Secret(ACCESS_SECRET)  # encrypted with this run's key
-    app.rate_limit = 100_000  # never the limit here
-    app.approval_threshold = 10 * TARGETS
-    app.quiet_hours_start = app.quiet_hours_end = None
-    app.is_active = True
-    app.save()
-    RateLimitBucket.objects.filter(key=app_key(app.pk)).delete()
-
-    # Earlier runs' campaigns go (their dispatches with them); the audiences stay.
-    CampaignRun.objects.filter(campaign__app=app).delete()
-    Campaign.objects.filter(app=app).delete()
-
-    template, _ = MessageTemplate.objects.get_or_create(
-        app=app, name=TEMPLATE_NAME, defaults={"title": "Hi #name#", "body": "#name#, #money# off"}
-    )
-    template.remote_id = ""  # the sandbox's store was emptied
-    template_store.sync(template)
-    if template.sync_state != MessageTemplate.SyncState.SYNCED:
-        sys.exit(f"the template did not sync: {template.sync_message}")
-
-    audience, _ = Audience.objects.get_or_create(
-        app=app, name=f"Bench {size:,} users", defaults={"kind": Audience.Kind.USERS}
-    )
-    if AudienceMember.objects.filter(audience=audience).count() != size:
-        print(f"seeding {size:,} audience members…", flush=True)
-        started = time.perf_counter()
-        seed_members(audience.pk, size)
-        print(f"seeded in {time.perf_counter() - started:.1f} s", flush=True)
-    Audience.objects.filter(pk=audience.pk).update(
-        member_count=size, value_columns=["name", "money"]
-    )
-    audience.refresh_from_db()
-
-    marketer, _ = User.objects.get_or_create(username="bench-dispatch-marketer")
-    assign_role(marketer, Role.MARKETER)
-    campaign = Campaign.objects.create(
-        app=app,
-        name=f"Bench dispatch {int(time.time())}",
-        kind=Campaign.Kind.PERSONALISED,
-        audience=audience,
-        template=template,
-        schedule_mode=Campaign.ScheduleMode.NOW,
-        created_by=marketer,
-    )
-    approval.schedule(campaign, marketer)
-    run = campaign.runs.get()
-    return Seeded(run_id=run.pk, app_id=app.pk)
-
-
-def reset_sandbox_ledger(url: str) -> None:
-    """Empty the sandbox's ledger and template store (its database is the benchmark's own)."""
-    from campaigns.models import SandboxMessage, SandboxPush, SandboxTemplate
-
-    tables = [m._meta.db_table for m in (SandboxMessage, SandboxPush, SandboxTemplate)]
-    with raw_connection(url) as db:
-        if url.startswith("sqlite"):
-            for table in tables:
-                db.execute(f"DELETE FROM {table}")  # noqa: S608 - model table names
-        else:
-            db.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
-
-
-@dataclass(frozen=True)
-class Ledger:
-    rows: int
-    targets: int  # distinct targets of the run's messages
-    retried_keys: int  # messages whose msgKey came again (dropped by the sandbox)
-
-
-def read_ledger(url: str, run_id: int) -> Ledger:
-    from campaigns.models import SandboxMessage
-
-    table = SandboxMessage._meta.db_table
-    marker = "?" if url.startswith("sqlite") else "%s"
-    sql = (
-        "SELECT count(*), count(DISTINCT target), "  # noqa: S608 - a model table name
-        f"coalesce(sum(CASE WHEN attempts > 1 THEN 1 ELSE 0 END), 0) FROM {table} "
-        f"WHERE app = {marker} AND msg_key LIKE {marker}"
-    )
-    with raw_connection(url) as db:
-        rows, targets, retried = db.execute(sql, [LEDGER_APP, f"pd{run_id}-%"]).fetchone()
-    return Ledger(int(rows), int(targets), int(retried))
 
 
 # -- the official SDK loop -----------------------------------------------------------------------
@@ -516,6 +295,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="threads per worker (dispatch.THREADS)")
     parser.add_argument("--latency-ms", type=int, default=LATENCY_MS)
     parser.add_argument("--sdk-seconds", type=float)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile each worker's main thread into var/bench/send-PID.prof (with --threads 1"
+        " that is all its sending)",
+    )
     parser.add_argument("--role", choices=["plan", "send"], help=argparse.SUPPRESS)
     parser.add_argument("--run-id", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -523,7 +308,15 @@ def main() -> None:
         plan_role(args.run_id)
         return
     if args.role == "send":
-        send_role(args.run_id, args.chunk, args.threads)
+        if os.environ.get("BENCH_PROFILE"):  # --profile: where a worker's CPU goes
+            import cProfile
+
+            out = ROOT / "var" / "bench" / f"send-{os.getpid()}.prof"
+            cProfile.runctx(
+                "send_role(args.run_id, args.chunk, args.threads)", globals(), locals(), str(out)
+            )
+        else:
+            send_role(args.run_id, args.chunk, args.threads)
         return
     size = args.targets or (QUICK_TARGETS if args.quick else TARGETS)
     sdk_seconds = args.sdk_seconds or (QUICK_SDK_SECONDS if args.quick else SDK_SECONDS)
@@ -570,6 +363,8 @@ def main() -> None:
         print(f"official SDK loop for {sdk_seconds:g} s…", flush=True)
         sdk_rate = sdk_loop(port, sdk_seconds)
         worker_env = production_like(os.environ)
+        if args.profile:
+            worker_env["BENCH_PROFILE"] = "1"
         print("planning…", flush=True)
         planned = run_plan(worker_env, seeded.run_id)
         if not planned["calls"]:
