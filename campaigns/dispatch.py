@@ -60,6 +60,7 @@ TOKEN_TIMEOUT_S = 30.0
 RUN_STATUS_FRESH_S = 0.25  # how stale a sender's view of its run's status may be (pause)
 SETTLE_EVERY = 32  # outcomes counted into their runs together
 MAX_CACHED_CLIENTS = 64
+FAIR_RUNS = 50  # sending runs that share one claim
 Run, D = CampaignRun.Status, Dispatch.Status
 
 
@@ -327,15 +328,44 @@ def claimable(now: datetime) -> Q:
     return leasable(now) & Q(run__status=Run.SENDING)
 
 
+def _fair_candidates(limit: int, moment: datetime) -> list[int]:
+    """Due dispatches, oldest first within each sending run, the chunk shared between the
+    runs: a campaign sent now does not wait behind the backlog of a million-target run
+    that started earlier (one query per sending run, and there are few)."""
+    runs = list(
+        CampaignRun.objects.filter(status=Run.SENDING).values_list("id", flat=True)[:FAIR_RUNS]
+    )
+    random.shuffle(runs)  # which run gets the odd share first
+    share = -(-limit // len(runs)) if runs else 0
+    candidates: list[int] = []
+    busy = []  # runs that filled their share: they may have more
+    for run_id in runs:
+        wanted = min(share, limit - len(candidates))
+        if wanted <= 0:
+            break
+        found = list(
+            Dispatch.objects.filter(leasable(moment), run_id=run_id)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:wanted]
+        )
+        candidates += found
+        if len(found) == wanted:
+            busy.append(run_id)
+    if busy and len(candidates) < limit:  # the shares of runs with less to send
+        candidates += (
+            Dispatch.objects.filter(leasable(moment), run_id__in=busy)
+            .exclude(id__in=candidates)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[: limit - len(candidates)]
+        )
+    return candidates
+
+
 def claim_dispatches(limit: int = CLAIM_CHUNK, *, now: datetime | None = None) -> list[int]:
     """Lease up to ``limit`` due dispatches to this caller; their ids."""
     moment = now or timezone.now()
     token = uuid.uuid4().hex
-    candidates = list(
-        Dispatch.objects.filter(claimable(moment))
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
+    candidates = _fair_candidates(limit, moment)
     if not candidates:
         return []
     # The condition again in the UPDATE: of two senders that saw the same rows, each row
@@ -546,7 +576,24 @@ def _record(
         sent_at=moment if status == D.SENT else None,
     )
     if not won:  # the lease ran out and another sender took it: its outcome counts
+        log.info(
+            "outcome dropped: lease lost", extra={"run_id": run.id, "dispatch_id": dispatch.id}
+        )
         return None
+    if status == D.FAILED or log.isEnabledFor(logging.DEBUG):  # a line per call costs
+        log.log(
+            logging.WARNING if status == D.FAILED else logging.DEBUG,
+            "call %s",
+            status,
+            extra={
+                "run_id": run.id,
+                "dispatch_id": dispatch.id,
+                "attempt": dispatch.attempts,
+                "targets": dispatch.target_count,
+                "code": code,
+                "request_id": request_id,
+            },
+        )
     return Outcome(run.id, status, dispatch.target_count)
 
 

@@ -300,3 +300,26 @@ def test_a_sender_keeps_many_calls_in_flight_and_sends_each_once(sender_threads:
     targets = ledger(campaign)
     assert len(targets) == len(set(targets)) == 2_050
     assert set(run.dispatches.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_campaign_sent_now_shares_the_senders_with_a_big_run_already_sending() -> None:
+    big = personalised(2_000)
+    audience = AudienceFactory.create(app=big.app, member_count=150)
+    AudienceMember.objects.bulk_create(
+        AudienceMember(audience=audience, target=f"other{n}", values={"name": "O", "money": "1"})
+        for n in range(150)
+    )
+    small = CampaignFactory.create(
+        app=big.app, audience=audience, kind=Campaign.Kind.PERSONALISED, template=big.template
+    )
+    big_run = scheduled(big)
+    dispatch.claim_due_runs()
+    dispatch.plan(big_run.id)  # 20 calls waiting, planned first
+    approval.schedule(small, make_user("another sender", Role.MARKETER))
+    small_run = small.runs.get()
+    dispatch.claim_due_runs()
+    dispatch.plan(small_run.id)  # 2 calls, planned after them
+    claimed = Dispatch.objects.filter(id__in=dispatch.claim_dispatches(6))
+    assert sorted(claimed.values_list("run_id", flat=True)) == [big_run.id] * 4 + [small_run.id] * 2
+    # Runs with less to send leave their share to the others: the chunk is always full.
+    assert len(dispatch.claim_dispatches(6)) == 6
