@@ -753,6 +753,15 @@ def finish_runs(run_ids: set[int], *, now: datetime | None = None) -> list[int]:
     return done
 
 
+def finish_idle_runs(*, now: datetime | None = None) -> list[int]:
+    """Complete the sending runs with nothing left to send whose senders did not (``tick``
+    calls it): a sender killed between recording a run's last calls and counting them, or
+    a run paused while its last calls were in flight and resumed after, would otherwise
+    stay "sending" for ever. One query, plus one per sending run (there are few)."""
+    sending = CampaignRun.objects.filter(status=Run.SENDING).values_list("id", flat=True)
+    return finish_runs(set(sending[:FAIR_RUNS]), now=now)
+
+
 def final_counts(run_id: int) -> dict[str, int]:
     """A finished run's counts from its dispatches, once: the counts kept as it went miss
     the outcomes of a sender killed between recording its calls and counting them."""

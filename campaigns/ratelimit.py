@@ -29,6 +29,10 @@ How it works, and why:
   caller whose reserved slot falls inside a later penalty sees it when it wakes and queues
   again. A Redis bucket lost in a restart gets a new generation, which voids the old
   reservations the same way, so a restart never lets two queues through at once.
+- **A late wake-up is no grant.** A caller that wakes more than ``SEND_JITTER_S`` after
+  its slot (measured on its own monotonic clock, so clock skew with Redis does not matter)
+  leaves the slot unused and takes another: going late would bunch it with the calls
+  granted after it.
 - **Never a grant without the bucket.** Redis (or the database) unreachable: ``acquire``
   retries with a short backoff until its timeout, then returns False.
 """
@@ -134,11 +138,20 @@ class BucketLimiter:
                 slot = self._take(key, interval, tolerance, max(0.0, deadline - time.monotonic()))
                 if slot is None:
                     return False
-                if slot.delay <= 0:
+                due = time.monotonic() + max(0.0, slot.delay)
+                if slot.delay > 0:
+                    time.sleep(slot.delay)
+                    if not self._still_valid(key, slot):
+                        continue
+                late = time.monotonic() - due
+                if late <= SEND_JITTER_S:
                     return True
-                time.sleep(slot.delay)
-                if self._still_valid(key, slot):
-                    return True
+                # Woken this late (the OS kept the thread from running), the call would
+                # reach the provider beside calls granted after it: L + 1 in a second. The
+                # slot goes unused; take the next one.
+                log.info(
+                    "rate limit grant for %s woke %.0f ms late: taking another", key, late * 1000
+                )
             except self.unavailable as error:
                 remaining = deadline - time.monotonic()
                 if retry_in == RETRY_FIRST_S:

@@ -82,6 +82,9 @@ def _parse_form_by_piece(text: str) -> dict[str, str]:
 def serve(
     method: str, path: str, raw_query: str, headers: Mapping[str, str], body: bytes
 ) -> Response | None:
+    # When the request arrived: added latency and checks come after, as a provider's
+    # front door counts a call when it comes in.
+    received_at = control.simulated_now()
     request_id = new_request_id()
     lower = {name.lower(): value for name, value in headers.items()}
     query = parse_form(raw_query)
@@ -103,6 +106,6 @@ def serve(
     params = query | form
     for name in COMMON_PARAMETERS:
         params.pop(name, None)
-    call = Call(action, version, params, access_key_id, request_id, control.simulated_now())
+    call = Call(action, version, params, access_key_id, request_id, received_at)
     logger.debug("sandbox %s %s %s", version, action, request_id)
     return dispatch(call)

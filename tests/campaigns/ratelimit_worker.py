@@ -1,8 +1,8 @@
 """One worker process of the rate limiter's multi-process test (test_ratelimit.py): it takes
-tokens of one bucket for a while and prints, as JSON, four times per grant, all this
-machine's clock (the bucket's clock is Redis's or the database takers', both this machine's):
-when it asked the bucket for the slot, when the bucket answered, the slot the bucket gave
-and when ``acquire`` returned.
+tokens of one bucket for a while and prints, as JSON, in this machine's time.time() (the
+bucket's clock is Redis's or the database takers', both this machine's): every slot it took
+(when it asked, when the bucket answered, the slot) and every grant (its slot, when
+``acquire`` returned).
 
     python -m tests.campaigns.ratelimit_worker <redis-url | database> <key> <rate> <seconds>
 
@@ -33,7 +33,9 @@ def main() -> None:
     class SlotRecorder(BucketLimiter):
         """Remembers the slot of the last grant and when it was asked for and answered."""
 
-        last_take: tuple[float, float, Slot] | None = None
+        # Every slot taken, as (asked at, answered at, slot): a caller that wakes too late
+        # leaves its slot unused and takes another, so slots and grants differ.
+        takes: list[tuple[float, float, float]] = []
 
         def _take(
             self, key: str, interval: float, tolerance: float, max_ahead: float
@@ -41,7 +43,7 @@ def main() -> None:
             asked_at = time.time()
             slot = super()._take(key, interval, tolerance, max_ahead)
             if slot is not None:
-                self.last_take = (asked_at, time.time(), slot)
+                self.takes.append((asked_at, time.time(), slot.at))
             return slot
 
     class RecordingRedisLimiter(SlotRecorder, RedisRateLimiter):
@@ -60,18 +62,16 @@ def main() -> None:
     print("ready", flush=True)
     sys.stdin.readline()
 
-    grants: list[tuple[float, float, float, float]] = []
+    grants: list[tuple[float, float]] = []
     refused = 0
     stop_at = time.time() + seconds
     while time.time() < stop_at:
         if limiter.acquire(key, rate, timeout=ACQUIRE_TIMEOUT_S):
-            returned_at = time.time()
-            assert limiter.last_take is not None
-            asked_at, answered_at, slot = limiter.last_take
-            grants.append((asked_at, answered_at, slot.at, returned_at))
+            grants.append((limiter.takes[-1][2], time.time()))
         else:
             refused += 1
-    print(json.dumps({"grants": grants, "refused": refused}), flush=True)
+    report = {"takes": limiter.takes, "grants": grants, "refused": refused}
+    print(json.dumps(report), flush=True)
 
 
 if __name__ == "__main__":

@@ -323,3 +323,20 @@ def test_a_campaign_sent_now_shares_the_senders_with_a_big_run_already_sending()
     assert sorted(claimed.values_list("run_id", flat=True)) == [big_run.id] * 4 + [small_run.id] * 2
     # Runs with less to send leave their share to the others: the chunk is always full.
     assert len(dispatch.claim_dispatches(6)) == 6
+
+
+def test_a_run_whose_sender_died_before_counting_its_last_calls_completes_at_the_next_tick() -> (
+    None
+):
+    campaign = personalised(150)
+    run = scheduled(campaign)
+    dispatch.claim_due_runs()
+    dispatch.plan(run.id)
+    for claimed in dispatch.claim_dispatches():
+        dispatch.send(claimed)  # recorded; the sender dies before counting and finishing
+    run.refresh_from_db()
+    assert run.status == Run.SENDING  # nothing left to claim, and nobody completes it ...
+    assert dispatch.finish_idle_runs() == [run.id]  # ... but the tick does
+    run.refresh_from_db()
+    assert (run.status, run.calls_sent, run.targets_sent) == (Run.COMPLETED, 2, 150)
+    assert dispatch.finish_idle_runs() == []

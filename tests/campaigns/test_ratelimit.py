@@ -290,17 +290,22 @@ SECONDS = 5.0
 
 
 @dataclass(frozen=True)
-class Grant:
-    """One grant a worker got, in this machine's time.time() seconds."""
+class Take:
+    """A slot a worker took, in this machine's time.time() seconds."""
 
     asked_at: float  # when the worker asked the bucket for a slot
     answered_at: float  # when the bucket's answer came back
     slot: float  # the slot the bucket gave
+
+
+@dataclass(frozen=True)
+class Grant:
+    slot: float
     returned_at: float  # when ``acquire`` returned
 
 
-def run_workers(target: str, key: str, env: dict[str, str]) -> list[Grant]:
-    """Start the workers, let them go together, and return every grant."""
+def run_workers(target: str, key: str, env: dict[str, str]) -> tuple[list[Take], list[Grant]]:
+    """Start the workers, let them go together; every slot they took and every grant."""
     command = [sys.executable, "-m", "tests.campaigns.ratelimit_worker", target, key]
     workers = [
         subprocess.Popen(
@@ -328,7 +333,8 @@ def run_workers(target: str, key: str, env: dict[str, str]) -> list[Grant]:
             worker.wait()
     assert [report["refused"] for report in reports] == [0] * WORKERS
     assert all(report["grants"] for report in reports), "every worker got tokens"
-    return [Grant(*grant) for report in reports for grant in report["grants"]]
+    takes = [Take(*take) for report in reports for take in report["takes"]]
+    return takes, [Grant(*grant) for report in reports for grant in report["grants"]]
 
 
 def busiest_second(times: list[float]) -> int:
@@ -337,45 +343,46 @@ def busiest_second(times: list[float]) -> int:
     return max(bisect_left(times, start + 1.0) - index for index, start in enumerate(times))
 
 
-def assert_within_the_limit_and_near_it(grants: list[Grant]) -> None:
-    """The rule, for grants of four processes sharing one bucket of LIMIT calls/s:
+def assert_within_the_limit_and_near_it(takes_and_grants: tuple[list[Take], list[Grant]]) -> None:
+    """The rule, for four processes sharing one bucket of LIMIT calls/s:
 
     - the slots the bucket gave: no window [t, t + 1 s) starting at a slot holds more than
       LIMIT. There is no first-second allowance: the default burst is one call;
     - the bucket never holds a caller back once it is free: slots are one interval apart,
       and a slot further than that after the one before is the time its caller's take ran
       (between asking and the answer). So while callers keep asking, slots follow each other
-      at (1 s + SEND_JITTER_S) / LIMIT, and over the time the bucket was busy the grants
-      reach >= 95 % of LIMIT. (How much of the run's span that is depends on how soon the OS
-      lets the workers ask again — with the CPUs busy, all four may be kept from running at
+      at (1 s + SEND_JITTER_S) / LIMIT, and over the time the bucket was busy they reach
+      >= 95 % of LIMIT. (How much of the run's span that is depends on how soon the OS lets
+      the workers ask again — with the CPUs busy, all four may be kept from running at
       once, which is no limiter's doing; CI saw 84 % of LIMIT over the whole span so.)
-    - when acquire returned: never before its slot; and whenever the returns were at most
-      SEND_JITTER_S apart in lateness, no second of returns holds more than LIMIT either.
-      (A worker the OS keeps from running for longer than that comes back late, which no
-      limiter can prevent; the rules above still hold.)
+    - grants: a caller that woke more than SEND_JITTER_S after its slot left it unused and
+      took another, so every grant returned within SEND_JITTER_S of its slot (and never
+      before it), and no second of returns holds more than LIMIT: any LIMIT + 1 slots span
+      LIMIT intervals, SEND_JITTER_S more than a second, the most their returns' lateness
+      can differ. Nearly every slot is used: wasted ones are the OS's doing and are counted.
     """
+    takes, grants = takes_and_grants
     step = interval(LIMIT)
-    grants = sorted(grants, key=lambda grant: grant.slot)
+    takes = sorted(takes, key=lambda take: take.slot)
     idle = 0.0
-    for before, grant in pairwise(grants):
-        gap = grant.slot - before.slot
+    for before, take in pairwise(takes):
+        gap = take.slot - before.slot
         assert gap >= step - CLOCK_SLACK_S, f"slots {gap * 1000:.1f} ms apart"
         if gap > step + CLOCK_SLACK_S:
-            assert grant.asked_at - CLOCK_SLACK_S <= grant.slot <= grant.answered_at, (
+            assert take.asked_at - CLOCK_SLACK_S <= take.slot <= take.answered_at, (
                 f"after {(gap - step) * 1000:.0f} ms idle the bucket gave a later slot than now"
             )
             idle += gap - step
-    busy_rate = (len(grants) - 1) / (grants[-1].slot - grants[0].slot - idle)
+    busy_rate = (len(takes) - 1) / (takes[-1].slot - takes[0].slot - idle)
     lateness = [grant.returned_at - grant.slot for grant in grants]
-    spread = max(lateness) - min(lateness)
-    busiest_returns = busiest_second([grant.returned_at for grant in grants])
 
-    assert busiest_second([grant.slot for grant in grants]) <= LIMIT
-    assert busy_rate >= 0.95 * LIMIT, f"{busy_rate:.2f} grants/s while callers waited"
+    assert busiest_second([take.slot for take in takes]) <= LIMIT
+    assert busy_rate >= 0.95 * LIMIT, f"{busy_rate:.2f} slots/s while callers waited"
     assert min(lateness) >= -CLOCK_SLACK_S, "a worker went before its slot"
-    assert busiest_returns <= LIMIT or spread > SEND_JITTER_S, (
-        f"{busiest_returns} returns in one second, lateness within {spread * 1000:.0f} ms"
-    )
+    assert max(lateness) <= SEND_JITTER_S + CLOCK_SLACK_S, "a late grant was not retaken"
+    assert busiest_second([grant.returned_at for grant in grants]) <= LIMIT
+    wasted = len(takes) - len(grants)
+    assert wasted <= len(takes) // 10, f"{wasted} of {len(takes)} slots woke too late"
 
 
 def test_four_processes_sharing_a_redis_bucket_keep_to_its_limit(redis_url: str, key: str) -> None:
