@@ -450,6 +450,8 @@ class CampaignForm(CampaignModelForm):
         moment = in_zone(value, self._form_zone())
         if moment > self.now + SEND_AT_MAX_AHEAD:  # the year 9999 is no time to store or send
             raise forms.ValidationError(_("Choose a time within the next 100 years."))
+        if moment < self.now - SEND_AT_MAX_AHEAD:  # the year 1 east of UTC is before the year 1
+            raise forms.ValidationError(_("Choose a time from this century."))
         return moment
 
     def _form_zone(self) -> ZoneInfo:

@@ -194,3 +194,14 @@ def test_a_new_emas_push_starts_as_a_notice_to_the_apps_one_platform(marketer: C
     form = marketer.get(compose_url(app, "emas")).context["form"]
     assert form["push_type"].value() == "NOTICE"
     assert form["device_type"].value() == "ANDROID"
+
+
+def test_a_send_time_in_the_year_one_is_refused_not_a_server_error(marketer: Client) -> None:
+    """The year 1 in Asia/Shanghai is before the year 1 in UTC: no database can store it
+    (hypothesis found the 500)."""
+    app = MobileAppFactory.create()
+    audience = AudienceFactory.create(app=app)
+    data = simple_post(app, audience, schedule_mode="at", send_at="0001-01-01T00:00")
+    page = marketer.post(reverse("campaign_create"), data)
+    assert page.status_code == 200
+    assert page.context["form"].errors["send_at"] == ["Choose a time from this century."]
