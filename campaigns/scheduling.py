@@ -120,18 +120,28 @@ def _recurrence(campaign: Campaign, *, since: date) -> rrule.rrule | None:
     return rrule.rrule(rrule.DAILY, dtstart=start, until=until)
 
 
-def occurrences(campaign: Campaign, *, after: datetime, limit: int) -> list[datetime]:
+def occurrences(
+    campaign: Campaign, *, after: datetime, limit: int, in_zone: ZoneInfo | None = None
+) -> list[datetime]:
     """The next ``limit`` send times strictly after ``after`` (aware), in the campaign's zone.
+
+    ``in_zone``: the same wall-clock times in that zone instead (a recipient's, for
+    ``recipient_local_time``). There a one-off time that has already passed goes the next
+    day at that time, so that nobody is left out; a repeat simply starts with its next time.
 
     Empty for a send "now" (it goes when it is scheduled) and for an incomplete schedule.
     """
-    tz = zone(campaign)
+    tz = in_zone or zone(campaign)
     after = after.astimezone(UTC)  # compare instants, never wall times of one zone
     if limit <= 0:
         return []
     if campaign.schedule_mode == Mode.AT:
         send_at = campaign.send_at
-        return [send_at.astimezone(tz)] if send_at is not None and send_at > after else []
+        if send_at is None:
+            return []
+        if in_zone is not None:
+            return [_one_off_in(campaign, send_at, in_zone, after=after)]
+        return [send_at.astimezone(tz)] if send_at > after else []
     if campaign.schedule_mode != Mode.RECURRING:
         return []
     # A day early: a time pushed forward out of a DST gap may still land after ``after``.
@@ -146,6 +156,24 @@ def occurrences(campaign: Campaign, *, after: datetime, limit: int) -> list[date
     return found
 
 
+def _one_off_in(
+    campaign: Campaign, send_at: datetime, tz: ZoneInfo, *, after: datetime
+) -> datetime:
+    """The one-off send's wall-clock time in ``tz``: on its day, or on the first day after
+    ``after`` when that time has passed there."""
+    if tz.key == campaign.time_zone and send_at > after:
+        return send_at.astimezone(tz)  # itself, even the second of a repeated hour
+    wall = send_at.astimezone(zone(campaign)).replace(tzinfo=None)
+    behind = (after.astimezone(tz).date() - wall.date()).days - 1
+    if behind > 0:
+        wall += timedelta(days=behind)
+    moment = on_the_wall(wall, tz)
+    while moment <= after:
+        wall += timedelta(days=1)
+        moment = on_the_wall(wall, tz)
+    return moment
+
+
 # -- summary ---------------------------------------------------------------------------------
 
 
@@ -158,11 +186,12 @@ def describe(campaign: Campaign) -> str:
         if campaign.send_at is None:
             return _("Once; no send time chosen yet.")
         moment = campaign.send_at.astimezone(tz)
-        return _("Once, on %(date)s %(at)s, %(holder)s.") % {
+        summary = _("Once, on %(date)s %(at)s, %(holder)s.") % {
             "date": date_format(moment, "DATE_FORMAT"),
             "at": _at(campaign, moment.time()),
             "holder": _holder(campaign),
         }
+        return " ".join([summary, *_local_time_note(campaign)])
     if campaign.schedule_mode != Mode.RECURRING:
         return _("Once, as soon as it is scheduled.")
     repeats, first = _repeats(campaign), campaign.starts_on
@@ -181,7 +210,7 @@ def describe(campaign: Campaign) -> str:
         "period": period,
         "holder": _holder(campaign),
     }
-    return " ".join([summary, *_missing_dates_note(campaign)])
+    return " ".join([summary, *_local_time_note(campaign), *_missing_dates_note(campaign)])
 
 
 def _repeats(campaign: Campaign) -> str | None:
@@ -214,6 +243,24 @@ def _holder(campaign: Campaign) -> str:
         return _("kept by Pushdeck")
     provider = "EMAS" if campaign.kind == Campaign.Kind.EMAS else "mPaaS"
     return _("kept by %(provider)s") % {"provider": provider}
+
+
+def _local_time_note(campaign: Campaign) -> list[str]:
+    """What recipient-local time does where the time has already passed (see
+    ``occurrences``) and for members without a zone."""
+    if not campaign.recipient_local_time:
+        return []
+    if campaign.schedule_mode == Mode.AT:
+        passed = _(
+            "Where that time has already passed in a recipient's time zone when the campaign "
+            "is scheduled, it goes there the next day at that time."
+        )
+    else:
+        passed = _(
+            "Where a send time has already passed in a recipient's time zone when the "
+            "campaign is scheduled, that zone starts with its next send."
+        )
+    return [passed, _("Recipients without a time zone get it in the campaign's time zone.")]
 
 
 def _missing_dates_note(campaign: Campaign) -> list[str]:

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import audience_import, dispatch
+from campaigns import audience_import, dispatch, quiet_hours
 from campaigns.models import Dispatch, Heartbeat
 
 # A sender keeps claiming for this long, then hands over to a fresh task: no task runs for
@@ -21,11 +21,16 @@ SENDER_BUDGET_S = 50.0
 def tick() -> None:
     """Beat's one periodic task: records that the scheduler is alive (shown on /healthz and
     the admin's dashboard), sends again the imports whose message seems lost and ends those
-    whose worker died; fires the runs that are due and wakes the senders while calls wait."""
+    whose worker died; holds back the calls of runs in their app's quiet hours, completes
+    provider-held campaigns whose last send has passed and runs whose senders died before
+    completing them, fires the runs that are due and wakes the senders while calls wait."""
     Heartbeat.record("tick")
     for import_id in audience_import.waiting_too_long():
         import_audience.delay(import_id)
     audience_import.fail_stalled()
+    quiet_hours.hold_calls(now=timezone.now())
+    dispatch.finish_provider_held()
+    dispatch.finish_idle_runs()
     dispatch_fire_due()
     if Dispatch.objects.filter(dispatch.claimable(timezone.now())).exists():
         dispatch_send.delay()
@@ -42,9 +47,12 @@ def dispatch_fire_due() -> None:
 
 @shared_task(ignore_result=True)
 def dispatch_plan(run_id: int) -> None:
-    """Write the dispatches of a run that ``tick`` claimed, then wake a sender."""
+    """Write the dispatches of a run that ``tick`` claimed, then wake a sender. A run with
+    nothing to send (its zone has no members left) completes at once."""
     if dispatch.plan(run_id):
         dispatch_send.delay()
+    else:
+        dispatch.finish_runs({run_id})
 
 
 @shared_task(ignore_result=True)

@@ -45,6 +45,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/pause/", sending.campaign_pause, name="campaign_pause"),
     path("campaigns/<int:pk>/resume/", sending.campaign_resume, name="campaign_resume"),
     path("campaigns/<int:pk>/cancel/", sending.campaign_cancel, name="campaign_cancel"),
+    path("campaigns/<int:pk>/recall/", sending.campaign_recall, name="campaign_recall"),
     path("campaigns/<int:pk>/submit/", workflow.campaign_submit, name="campaign_submit"),
     path("campaigns/<int:pk>/approve/", workflow.campaign_approve, name="campaign_approve"),
     path("campaigns/<int:pk>/reject/", workflow.campaign_reject, name="campaign_reject"),

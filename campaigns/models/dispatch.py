@@ -45,6 +45,7 @@ class CampaignRun(models.Model):
     planned_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    recalled_at = models.DateTimeField(null=True, blank=True)  # its latest recall
 
     class Meta:
         ordering = ["-due_at", "-id"]
@@ -75,6 +76,11 @@ class Dispatch(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class Recall(models.TextChoices):
+        NONE = "", _("Not recalled")
+        RECALLED = "recalled", _("Recalled")
+        REFUSED = "refused", _("Recall refused")
+
     DONE = (Status.SENT, Status.FAILED, Status.CANCELLED)
 
     id = models.BigAutoField(primary_key=True)
@@ -94,6 +100,13 @@ class Dispatch(models.Model):
     message = models.TextField(blank=True)
     provider_id = models.CharField(max_length=64, blank=True)  # mPaaS task id, EMAS MessageId
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A recall of the sent call (campaigns.run_controls.recall): done, or refused with the
+    # provider's code and words. Database defaults too: planning inserts rows in raw SQL.
+    recall = models.CharField(
+        max_length=10, choices=Recall.choices, blank=True, default="", db_default=""
+    )
+    recall_code = models.CharField(max_length=64, blank=True, default="", db_default="")
+    recall_message = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["run", "seq"]

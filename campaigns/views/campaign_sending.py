@@ -1,5 +1,5 @@
 """Sending a campaign, seen and steered from its page: the live progress of its runs, and
-pause, resume and cancel (POSTs, each audited)."""
+pause, resume, cancel and recall (POSTs, each audited)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import run_controls
+from campaigns import quiet_hours, run_controls
 from campaigns.approval import TransitionRefused
 from campaigns.audit import Changes, record
 from campaigns.models import Campaign, CampaignRun, Dispatch
@@ -35,9 +36,10 @@ class RunProgress:
     calls_per_s: float | None
     eta: timedelta | None
     failures: list[dict[str, Any]]
+    held: str = ""  # why the app's quiet hours hold it back, and until when
 
 
-def run_progress(run: CampaignRun, failures: list[dict[str, Any]]) -> RunProgress:
+def run_progress(run: CampaignRun, failures: list[dict[str, Any]], held: str = "") -> RunProgress:
     done = run.calls_done
     percent = int(100 * done / run.calls) if run.calls else (100 if not run.is_active else 0)
     rate = eta = None
@@ -47,11 +49,12 @@ def run_progress(run: CampaignRun, failures: list[dict[str, Any]]) -> RunProgres
         rate = done / elapsed
         if run.is_active and rate > 0:
             eta = timedelta(seconds=round((run.calls - done) / rate))
-    return RunProgress(run, percent, rate, eta, failures)
+    return RunProgress(run, percent, rate, eta, failures, held)
 
 
 def progress_context(campaign: Campaign) -> dict[str, Any]:
     """The latest runs with their counts (kept on the runs) and failures by code: two queries."""
+    now = timezone.now()
     runs = list(campaign.runs.order_by("-due_at", "-id")[:RUNS_SHOWN])
     grouped = (
         Dispatch.objects.filter(run__in=runs, status=Dispatch.Status.FAILED)
@@ -64,8 +67,12 @@ def progress_context(campaign: Campaign) -> dict[str, Any]:
         failures.setdefault(row["run_id"], []).append(row)
     return {
         "campaign": campaign,
-        "runs": [run_progress(run, failures.get(run.id, [])) for run in runs],
+        "runs": [
+            run_progress(run, failures.get(run.id, []), quiet_hours.hold_note(run, now))
+            for run in runs
+        ],
         "live": any(run.is_active and run.status != CampaignRun.Status.WAITING for run in runs),
+        "recall": run_controls.recall_summary(campaign),
     }
 
 
@@ -114,3 +121,72 @@ def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(SEND, raise_exception=True)
 def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _steer(request, pk, "cancel", _("Cancelled: no further call is made."))
+
+
+@require_POST
+@permission_required(SEND, raise_exception=True)
+def campaign_recall(request: HttpRequest, pk: int) -> HttpResponse:
+    """Not in a transaction, unlike the other moves: a recall makes one provider call per
+    sent call, each after a token of the app's rate limiter (run_controls.recall)."""
+    campaign = get_object_or_404(Campaign.objects.select_related("app"), pk=pk)
+    try:
+        changes = run_controls.recall(campaign)
+    except TransitionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        record(request, "recall", campaign, changes)
+        done, complete = recall_outcome(changes)
+        if complete:
+            messages.success(request, done)
+        else:
+            messages.warning(request, done)
+    return redirect("campaign_detail", pk=pk)
+
+
+def recall_outcome(changes: Changes) -> tuple[str, bool]:
+    """What a recall did, in words; and whether it is complete (nothing refused or left)."""
+    recalled, refused, left, in_flight = (
+        changes[name][1]
+        for name in ("calls_recalled", "calls_refused", "calls_left", "calls_in_flight")
+    )
+    asked = recalled + refused + left
+    words = [
+        ngettext(
+            "Recalled %(recalled)d of %(asked)d sent call.",
+            "Recalled %(recalled)d of %(asked)d sent calls.",
+            asked,
+        )
+        % {"recalled": recalled, "asked": asked}
+        if asked
+        else _("No call was recorded as sent yet.")
+    ]
+    if "status" in changes:
+        words.append(_("Sending stopped first: no further call is made."))
+    if refused:
+        words.append(
+            ngettext(
+                "mPaaS refused %(count)d; its reason is shown under Sending.",
+                "mPaaS refused %(count)d; the reasons are shown under Sending.",
+                refused,
+            )
+            % {"count": refused}
+        )
+    if left:
+        words.append(
+            ngettext(
+                "%(count)d call was not asked in time: recall again to go on.",
+                "%(count)d calls were not asked in time: recall again to go on.",
+                left,
+            )
+            % {"count": left}
+        )
+    if in_flight:
+        words.append(
+            ngettext(
+                "%(count)d call was still held by a sender: if it goes out, recall again.",
+                "%(count)d calls were still held by a sender: if they go out, recall again.",
+                in_flight,
+            )
+            % {"count": in_flight}
+        )
+    return " ".join(words), not (refused or left or in_flight)

@@ -125,6 +125,7 @@ def _summary(event: AuditEvent) -> str:
         "reject": _("rejected it; it is back to draft"),
         "schedule": _("scheduled it"),
         "unschedule": _("unscheduled it; it is back to draft"),
+        "recall": _("recalled its sent messages"),
         "test_send": _("sent a test of it"),
     }
     return words.get(event.action, event.action.replace("_", " "))

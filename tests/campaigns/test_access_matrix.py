@@ -128,6 +128,7 @@ EXPECTED: dict[str, tuple[str, dict[str, object], dict[str, int]]] = {
     "campaign_pause": ("post", {"pk": a_campaign}, SENDERS_ACT),
     "campaign_resume": ("post", {"pk": a_campaign}, SENDERS_ACT),
     "campaign_cancel": ("post", {"pk": a_campaign}, SENDERS_ACT),
+    "campaign_recall": ("post", {"pk": a_campaign}, SENDERS_ACT),
     "campaign_edit": ("get", {"pk": a_campaign}, COMPOSERS),
     # A preview or test send names the app and kind it is for: without them, 400.
     "campaign_preview": ("post", {}, {**COMPOSERS, "marketer": 400, "admin": 400}),

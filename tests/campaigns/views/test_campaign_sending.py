@@ -1,6 +1,9 @@
-"""Steering a campaign while it is sent: progress, pause, resume and cancel from its page."""
+"""Steering a campaign while it is sent: progress, pause, resume, cancel and recall from its
+page."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.test import Client
@@ -8,7 +11,9 @@ from django.urls import reverse
 
 from campaigns import dispatch
 from campaigns.models import AuditEvent, Campaign, CampaignRun, Dispatch
+from campaigns.roles import Role
 from tests.campaigns.test_dispatch import personalised, scheduled
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 Run, D = CampaignRun.Status, Dispatch.Status
@@ -73,3 +78,70 @@ def test_progress_shows_calls_made_and_polls_while_sending(viewer: Client) -> No
 def test_a_viewer_cannot_pause(viewer: Client) -> None:
     campaign = sending()
     assert viewer.post(reverse("campaign_pause", args=[campaign.pk])).status_code == 403
+
+
+def sent(members: int = 150) -> Campaign:
+    campaign = sending(members)
+    while claimed := dispatch.claim_dispatches():
+        dispatch.send_claimed(claimed, threads=1)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def test_recall_asks_for_confirmation_in_a_csrf_protected_form(marketer: Client) -> None:
+    campaign = sent()
+    html = marketer.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
+    action = reverse("campaign_recall", args=[campaign.pk])
+    step = re.search(
+        r'<details class="confirm-step"[^>]*>\s*<summary[^>]*>Recall sent messages…</summary>\s*'
+        rf'<form method="post" action="{action}"(.*?)</form>',
+        html,
+        re.DOTALL,
+    )
+    assert step is not None, "the recall is a second step, as cancelling is"
+    assert "csrfmiddlewaretoken" in step[1]
+    assert "The mPaaS documents state no time limit for revoking" in step[1]
+    assert "Recall the sent messages" in step[1]
+
+
+def test_recall_revokes_the_sent_calls_and_leaves_an_audit_event(marketer: Client) -> None:
+    campaign = sent()
+    page = marketer.post(reverse("campaign_recall", args=[campaign.pk]), follow=True)
+    html = page.content.decode()
+    assert "Recalled 2 of 2 sent calls." in html
+    assert "Recall: 2 of 2 calls recalled" in html
+    assert set(Dispatch.objects.values_list("recall", flat=True)) == {Dispatch.Recall.RECALLED}
+    event = AuditEvent.objects.get(object_id=str(campaign.pk), action="recall")
+    assert event.actor_name == "marketer"
+    assert event.changes["calls_recalled"] == [None, 2]
+    assert "recalled its sent messages" in html  # the history says it in words
+
+
+def test_recall_only_answers_a_post(marketer: Client) -> None:
+    campaign = sent()
+    assert marketer.get(reverse("campaign_recall", args=[campaign.pk])).status_code == 405
+    assert not Dispatch.objects.exclude(recall="").exists()
+
+
+def test_recall_without_the_csrf_token_is_refused() -> None:
+    campaign = sent()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(make_user("csrf-less", Role.MARKETER))
+    assert browser.post(reverse("campaign_recall", args=[campaign.pk])).status_code == 403
+    assert not Dispatch.objects.exclude(recall="").exists()
+
+
+def test_a_viewer_cannot_recall_nor_sees_the_button(viewer: Client) -> None:
+    campaign = sent()
+    assert viewer.post(reverse("campaign_recall", args=[campaign.pk])).status_code == 403
+    assert not Dispatch.objects.exclude(recall="").exists()
+    html = viewer.get(reverse("campaign_progress", args=[campaign.pk])).content.decode()
+    assert reverse("campaign_recall", args=[campaign.pk]) not in html
+
+
+def test_a_recall_with_nothing_sent_says_so(marketer: Client) -> None:
+    campaign = sending()
+    page = marketer.post(reverse("campaign_recall", args=[campaign.pk]), follow=True)
+    assert "Nothing of this campaign has been sent yet" in page.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.RUNNING
