@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script too: tests/bench/bench_latency.py
 BENCH_DIR = ROOT / "var" / "bench"
 BENCH_DIR.mkdir(parents=True, exist_ok=True)
 REDIS_DB = 14
@@ -77,7 +78,7 @@ os.environ["CELERY_BROKER_FOLDER"] = str(BENCH_DIR / "latency-broker")
 
 import django  # noqa: E402
 
-from tests.bench.bench_dispatch import (  # noqa: E402 - after the environment above
+from tests.dispatch_rig import (  # noqa: E402 - after the environment above
     create_database,
     free_port,
     production_like,
