@@ -125,6 +125,9 @@ def _summary(event: AuditEvent) -> str:
         "reject": _("rejected it; it is back to draft"),
         "schedule": _("scheduled it"),
         "unschedule": _("unscheduled it; it is back to draft"),
+        "pause": _("paused its sending"),
+        "resume": _("resumed its sending"),
+        "cancel": _("cancelled it; nothing more is sent"),
         "recall": _("recalled its sent messages"),
         "test_send": _("sent a test of it"),
     }

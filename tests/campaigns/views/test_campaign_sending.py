@@ -43,6 +43,9 @@ def test_pause_stops_claiming_and_resume_goes_on(marketer: Client) -> None:
         AuditEvent.objects.filter(object_id=str(campaign.pk)).values_list("action", flat=True)
     )
     assert {"pause", "resume"} <= set(actions)
+    page = marketer.get(reverse("campaign_detail", args=[campaign.pk]))
+    assert "paused its sending" in page.text
+    assert "resumed its sending" in page.text
 
 
 def test_cancel_drops_the_calls_not_made(marketer: Client) -> None:
