@@ -608,7 +608,9 @@ def count(outcomes: Sequence[Outcome | None]) -> None:
         tally["cs" if sent else "cf"] += 1
         tally["ts" if sent else "tf"] += outcome.targets
     for run_id, tally in per_run.items():
-        CampaignRun.objects.filter(id=run_id).update(
+        # Not into a finished run: its counts were taken from its calls when it finished,
+        # these outcomes included (a run finished by another sender or the tick meanwhile).
+        CampaignRun.objects.filter(id=run_id, status__in=CampaignRun.ACTIVE).update(
             calls_sent=F("calls_sent") + tally["cs"],
             calls_failed=F("calls_failed") + tally["cf"],
             targets_sent=F("targets_sent") + tally["ts"],

@@ -340,3 +340,17 @@ def test_a_run_whose_sender_died_before_counting_its_last_calls_completes_at_the
     run.refresh_from_db()
     assert (run.status, run.calls_sent, run.targets_sent) == (Run.COMPLETED, 2, 150)
     assert dispatch.finish_idle_runs() == []
+
+
+def test_outcomes_counted_after_their_run_finished_are_not_counted_twice() -> None:
+    """A sender records its last call; the tick finishes the run from its calls before the
+    sender counts it: the sender's count must not add it again (CI's chaos test saw 101/100)."""
+    campaign = personalised(150)
+    run = scheduled(campaign)
+    dispatch.claim_due_runs()
+    dispatch.plan(run.id)
+    outcomes = [dispatch.send(claimed) for claimed in dispatch.claim_dispatches()]
+    assert dispatch.finish_idle_runs() == [run.id]
+    dispatch.count(outcomes)  # the sender, late
+    run.refresh_from_db()
+    assert (run.calls_sent, run.targets_sent) == (2, 150)
