@@ -41,6 +41,9 @@ if not os.environ.get("DATABASE_URL"):
 
 import django  # noqa: E402
 
+sys.path.insert(0, str(ROOT))  # run as a script too: tests/bench/bench_pages.py
+from tests.dispatch_rig import create_database  # noqa: E402
+
 if TYPE_CHECKING:
     from django.test import Client
 
@@ -57,21 +60,6 @@ WORDS = (
     "Birthday treat", "App update", "Live match", "Breaking news", "Coupon inside",
     "Back in stock", "Double 11", "Member day", "Check-in streak", "Survey invite",
 )  # fmt: skip
-
-
-def create_database(url: str) -> None:
-    """Create the PostgreSQL database of ``url`` if it is missing (trust auth)."""
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    try:
-        admin = psycopg.connect(f"{base}/postgres", autocommit=True)
-    except psycopg.OperationalError as error:
-        sys.exit(f"cannot reach PostgreSQL at {base}: {error}")
-    with admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def seed(campaigns: int) -> None:

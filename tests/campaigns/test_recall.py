@@ -29,7 +29,8 @@ from campaigns.providers.mpaas import MpaasClient
 from campaigns.ratelimit import limiter
 from campaigns.sandbox import control
 from campaigns.sandbox.registry import APPS
-from tests.campaigns.test_dispatch import ledger, personalised, scheduled, send_everything
+from tests.campaigns.test_dispatch import ledger, send_everything
+from tests.campaigns.views.test_campaign_sending import sending
 from tests.factories import AudienceFactory, CampaignFactory, EmasAppFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +43,6 @@ def sandbox_without_faults() -> Iterator[None]:
     control.forget_cache()
     yield
     control.forget_cache()
-
-
-def sending(members: int) -> Campaign:
-    """A personalised campaign planned into calls of 100 targets, none made yet."""
-    campaign = personalised(members)
-    run = scheduled(campaign)
-    dispatch.claim_due_runs()
-    dispatch.plan(run.id)
-    campaign.refresh_from_db()
-    return campaign
 
 
 def send_calls(count: int) -> None:

@@ -20,6 +20,7 @@ Run, D = CampaignRun.Status, Dispatch.Status
 
 
 def sending(members: int = 250) -> Campaign:
+    """A personalised campaign planned into calls of 100 targets, none made yet."""
     campaign = personalised(members)
     run = scheduled(campaign)
     dispatch.claim_due_runs()
