@@ -538,6 +538,19 @@ def record_grants(path: Path) -> None:
     real_limiter = ratelimit.limiter()
     lock = threading.Lock()
     out = path.open("a", buffering=1)
+    # The slot behind each grant (on the bucket's clock: Redis's or this machine's, both
+    # this machine's here): a grant may come up to SEND_JITTER_S after its slot, so what
+    # the provider sees is spread by slot-to-arrival time, not grant-to-arrival.
+    last_slot = threading.local()
+    real_take = real_limiter._take  # type: ignore[attr-defined]
+
+    def take(*args: Any) -> Any:
+        slot = real_take(*args)
+        if slot is not None:
+            last_slot.at = slot.at
+        return slot
+
+    real_limiter._take = take  # type: ignore[attr-defined]
 
     class Recording:
         def acquire(
@@ -547,7 +560,8 @@ def record_grants(path: Path) -> None:
             if granted:
                 asker = sys._getframe(1).f_locals.get("dispatch")
                 with lock:
-                    out.write(f"{getattr(asker, 'id', -1)} {time.time():.6f}\n")
+                    slot = getattr(last_slot, "at", time.time())
+                    out.write(f"{getattr(asker, 'id', -1)} {time.time():.6f} {slot:.6f}\n")
             return granted
 
         def penalise(self, key: str, seconds: float) -> None:
@@ -557,14 +571,14 @@ def record_grants(path: Path) -> None:
     dispatch.limiter = lambda: recording  # type: ignore[attr-defined,assignment]
 
 
-def read_grants(folder: Path) -> dict[int, float]:
-    """The grants ``record_grants`` wrote under ``folder``/grants.*: dispatch id -> the last
-    time one of its calls was granted a token."""
-    grants: dict[int, float] = {}
+def read_grants(folder: Path) -> dict[int, tuple[float, float]]:
+    """The grants ``record_grants`` wrote under ``folder``/grants.*: dispatch id -> (when
+    its call was last granted a token, that grant's slot)."""
+    grants: dict[int, tuple[float, float]] = {}
     for path in folder.glob("grants.*"):
         for line in path.read_text().splitlines():
-            dispatch_id, at = line.split()
-            grants[int(dispatch_id)] = float(at)
+            dispatch_id, at, slot = line.split()
+            grants[int(dispatch_id)] = (float(at), float(slot))
     return grants
 
 
@@ -861,7 +875,7 @@ def describe_chaos(outcome: ChaosOutcome) -> str:
 class AtLimit:
     accepted: list[float]  # when the sandbox accepted each call, sorted
     granted: list[float]  # when each call's sender thread got its token, sorted
-    transit: list[float]  # per call, accepted minus granted (the same call)
+    transit: list[float]  # per call, its arrival at the sandbox minus its grant's slot
 
 
 def run_at_limit(
@@ -905,8 +919,9 @@ def run_at_limit(
     accepted = accepted_by_seq(ledger_url, seeded.run_id)
     granted = read_grants(folder)
     seqs = dict(Dispatch.objects.filter(run=run).values_list("id", "seq"))
-    transit = [accepted[seqs[dispatch_id]] - at for dispatch_id, at in granted.items()]
-    return AtLimit(sorted(accepted.values()), sorted(granted.values()), transit)
+    transit = [accepted[seqs[dispatch_id]] - slot for dispatch_id, (_, slot) in granted.items()]
+    times = sorted(at for at, _ in granted.values())
+    return AtLimit(sorted(accepted.values()), times, transit)
 
 
 def busiest_second(times: list[float]) -> int:

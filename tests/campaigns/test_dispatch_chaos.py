@@ -149,15 +149,15 @@ def test_four_senders_never_exceed_the_apps_limit_at_the_sandbox(
     print(
         f"{backend}: {len(accepted)} calls, busiest second at the sandbox {busiest}, "
         f"{rate:.2f} calls/s while busy ({idle:.2f} s idle); busiest second of grants "
-        f"{dispatch_rig.busiest_second(sent.granted)}; grant to acceptance "
+        f"{dispatch_rig.busiest_second(sent.granted)}; slot to arrival "
         f"{transit[0] * 1000:.0f}-{transit[-1] * 1000:.0f} ms"
     )
     assert len(accepted) == len(sent.granted) == int(LIMIT * LIMIT_SECONDS)
     assert rate >= 0.95 * LIMIT
     # The limiter leaves SEND_JITTER_S between any L + 1 grants and a second: as long as
-    # calls reach the provider within that of each other after their grants, it sees no
+    # calls reach the provider within that of each other after their slots, it sees no
     # more than L in a second. (A machine that delays one call more than that — CPUs shared
     # with other work — delays it past the headroom; no limiter can prevent that.)
     assert busiest <= LIMIT or spread > SEND_JITTER_S, (
-        f"{busiest} calls in one second, grant to acceptance within {spread * 1000:.0f} ms"
+        f"{busiest} calls in one second, slot to arrival within {spread * 1000:.0f} ms"
     )
