@@ -34,10 +34,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import close_old_connections, connection, connections, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns import quiet_hours, scheduling
+from campaigns import quiet_hours, scheduling, stats
 from campaigns.call_plan import TARGETS_PER_CALL
 from campaigns.campaign_requests import Recipient, build_requests
 from campaigns.models import AudienceMember, Campaign, CampaignRun, Dispatch
@@ -298,6 +299,10 @@ def plan(run_id: int, *, now: datetime | None = None) -> int:
         )
         Campaign.objects.filter(id=run.campaign_id, status=Campaign.Status.SCHEDULED).update(
             status=Campaign.Status.RUNNING
+        )
+        Campaign.objects.filter(id=run.campaign_id).update(
+            first_sent_at=Coalesce("first_sent_at", Value(moment)),
+            total_targets=F("total_targets") + targets,
         )
     log.info("run planned", extra={"run_id": run_id, "calls": calls, "targets": targets})
     return calls
@@ -745,11 +750,16 @@ def finish_runs(run_ids: set[int], *, now: datetime | None = None) -> list[int]:
         failed = totals["calls_failed"] > 0 and totals["calls_sent"] == 0
         with transaction.atomic():
             if not CampaignRun.objects.filter(id=run_id, status=Run.SENDING).update(
-                status=Run.FAILED if failed else Run.COMPLETED, finished_at=moment, **totals
+                status=Run.FAILED if failed else Run.COMPLETED,
+                finished_at=moment,
+                # Its delivery results are asked for from a minute on (campaigns.stats).
+                stats_due_at=stats.first_due(moment) if totals["calls_sent"] else None,
+                **totals,
             ):
                 continue
             run = CampaignRun.objects.select_related("campaign").get(id=run_id)
             _after_run(run.campaign, run, now=moment)
+            stats.refresh_totals(run.campaign_id)
         done.append(run_id)
         log.info("run failed" if failed else "run completed", extra={"run_id": run_id, **totals})
     return done

@@ -21,7 +21,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns import scheduling
+from campaigns import scheduling, stats
 from campaigns.approval import TransitionRefused
 from campaigns.audit import Changes
 from campaigns.connections import emas_apps, mpaas_app, mpaas_client
@@ -83,7 +83,10 @@ def cancel(campaign: Campaign) -> Changes:
         dropped = Dispatch.objects.filter(run_id__in=run_ids, status=D.PENDING).update(
             status=D.CANCELLED
         )
-        active.update(status=Run.CANCELLED, finished_at=timezone.now())
+        moment = timezone.now()
+        # What went out before the cancel still gets its delivery results asked for.
+        active.filter(calls_sent__gt=0).update(stats_due_at=stats.first_due(moment))
+        active.update(status=Run.CANCELLED, finished_at=moment)
     changes: Changes = {"status": [before, S.CANCELLED], "calls_cancelled": [None, dropped]}
     if scheduling.held_by_provider(campaign):
         changes["provider"] = [None, cancel_at_provider(campaign)]

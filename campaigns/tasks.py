@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import audience_import, dispatch, quiet_hours
+from campaigns import audience_import, dispatch, quiet_hours, stats
 from campaigns.models import Dispatch, Heartbeat
 
 # A sender keeps claiming for this long, then hands over to a fresh task: no task runs for
@@ -23,7 +23,8 @@ def tick() -> None:
     the admin's dashboard), sends again the imports whose message seems lost and ends those
     whose worker died; holds back the calls of runs in their app's quiet hours, completes
     provider-held campaigns whose last send has passed and runs whose senders died before
-    completing them, fires the runs that are due and wakes the senders while calls wait."""
+    completing them, fires the runs that are due, wakes the senders while calls wait and the stats
+    poller when delivery results are due."""
     Heartbeat.record("tick")
     for import_id in audience_import.waiting_too_long():
         import_audience.delay(import_id)
@@ -34,6 +35,8 @@ def tick() -> None:
     dispatch_fire_due()
     if Dispatch.objects.filter(dispatch.claimable(timezone.now())).exists():
         dispatch_send.delay()
+    if stats.due_runs():
+        stats_poll.delay()
 
 
 @shared_task(ignore_result=True)
@@ -61,6 +64,13 @@ def dispatch_send() -> None:
     over to a fresh task if calls may still wait."""
     if dispatch.send_due(seconds=SENDER_BUDGET_S).more:
         dispatch_send.delay()
+
+
+@shared_task(ignore_result=True)
+def stats_poll() -> None:
+    """Ask the providers for the delivery results of the runs whose next poll is due: a
+    task of its own, so a slow or failing stats query never holds up sending."""
+    stats.poll_due()
 
 
 @shared_task(ignore_result=True)

@@ -16,6 +16,7 @@ from campaigns.models.sandbox import (
     SandboxSettings,
     SandboxTemplate,
 )
+from campaigns.models.stats import DeliveryStat
 from campaigns.models.templates import MessageTemplate, TemplateVersion
 from campaigns.models.users import User
 
@@ -27,6 +28,7 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "CampaignRun",
+    "DeliveryStat",
     "Dispatch",
     "Heartbeat",
     "MessageTemplate",

@@ -141,6 +141,14 @@ class Campaign(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
+    # Key figures, kept as it goes so history and lists never add up runs: when its first
+    # run started sending, and its runs' latest delivery results summed (campaigns.stats).
+    first_sent_at = models.DateTimeField(_("first sent"), null=True, blank=True)
+    total_targets = models.PositiveBigIntegerField(_("targets"), default=0, db_default=0)
+    total_accepted = models.PositiveBigIntegerField(_("accepted"), default=0, db_default=0)
+    total_arrived = models.PositiveBigIntegerField(_("arrived"), default=0, db_default=0)
+    total_opened = models.PositiveBigIntegerField(_("opened"), default=0, db_default=0)
+    results_at = models.DateTimeField(_("results as of"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -154,6 +162,12 @@ class Campaign(models.Model):
             # The list's other sorts: name A-Z (case-insensitive) and recently changed.
             models.Index(Lower("name"), "id", name="campaign_name"),
             models.Index(fields=["-changed_at", "-id"], name="campaign_changed"),
+            # History: what went out, newest first.
+            models.Index(
+                fields=["-first_sent_at", "-id"],
+                name="campaign_sent_newest",
+                condition=models.Q(first_sent_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,6 +182,11 @@ class Campaign(models.Model):
         """mPaaS template kinds name a template of the provider's store; an EMAS push may
         fill one in itself (EMAS has no store), a simple push never has one."""
         return self.kind in (self.Kind.TEMPLATE, self.Kind.PERSONALISED, self.Kind.BROADCAST)
+
+    @property
+    def open_rate(self) -> float | None:
+        """Opened of arrived, 0..1; None before anything arrived."""
+        return self.total_opened / self.total_arrived if self.total_arrived else None
 
     def option(self, key: str, default: Any = None) -> Any:
         return self.options.get(key, default)

@@ -46,6 +46,12 @@ class CampaignRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     recalled_at = models.DateTimeField(null=True, blank=True)  # its latest recall
+    # Delivery results (campaigns.stats): the next step of its polling schedule and when it
+    # is due (None: not ended yet, or every step taken), and the last poll's trouble.
+    stats_step = models.PositiveSmallIntegerField(default=0, db_default=0)
+    stats_due_at = models.DateTimeField(null=True, blank=True)
+    stats_error = models.TextField(blank=True, default="", db_default="")
+    stats_retries = models.PositiveSmallIntegerField(default=0, db_default=0)  # of this step
 
     class Meta:
         ordering = ["-due_at", "-id"]
@@ -54,7 +60,14 @@ class CampaignRun(models.Model):
                 fields=["campaign", "due_at", "time_zone"], name="run_once_per_time"
             )
         ]
-        indexes = [models.Index(fields=["status", "due_at"], name="run_due")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="run_due"),
+            models.Index(
+                fields=["stats_due_at"],
+                name="run_stats_due",
+                condition=models.Q(stats_due_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign} @ {self.due_at:%Y-%m-%d %H:%M}"
