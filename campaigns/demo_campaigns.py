@@ -131,7 +131,7 @@ def demo_campaigns() -> list[DemoCampaign]:
     ]
 
 
-def _create(demo: DemoCampaign, apps: dict[str, MobileApp], people: dict[str, User]) -> None:
+def create_demo(demo: DemoCampaign, apps: dict[str, MobileApp], people: dict[str, User]) -> None:
     app = apps[demo.app]
     marketer, admin = people["marketer"], people["admin"]
     template = MessageTemplate.objects.filter(app=app, name=demo.template).first()
@@ -177,6 +177,6 @@ def load_demo_campaigns() -> int:
     with transaction.atomic():
         for demo in demo_campaigns():
             if demo.name not in existing:
-                _create(demo, apps, people)
+                create_demo(demo, apps, people)
                 created += 1
     return created

@@ -47,6 +47,13 @@ MPAAS_AUDIENCES = (
         50_000,
         template="Spring sale",
     ),
+    DemoAudience(
+        "Autumn sale customers",
+        Audience.Kind.USERS,
+        "Everyone who bought in autumn",
+        1_000,
+        template="Spring sale",
+    ),
     DemoAudience("VIP testers", Audience.Kind.USERS, "The team's own phones", 10),
     DemoAudience("All Android devices", Audience.Kind.BROADCAST, "Broadcast", platform="android"),
 )

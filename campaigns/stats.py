@@ -68,7 +68,7 @@ QUERY_RATE: dict[str, float] = {MobileApp.Provider.MPAAS: 50.0, MobileApp.Provid
 TOKEN_TIMEOUT_S = 30.0
 # mPaaS reports platforms and vendors only through one query each per task: runs of up to
 # this many calls get their split, larger ones their totals only.
-SPLIT_MAX_CALLS = 20
+SPLIT_MAX_CALLS = 3
 MPAAS_PLATFORMS = ("android", "ios", "harmony")
 MPAAS_VENDORS = ("huawei", "xiaomi", "oppo", "vivo", "honor", "apple")
 RUNS_PER_POLL = 20

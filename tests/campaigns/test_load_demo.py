@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -8,11 +9,20 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from campaigns import demo_results
 from campaigns.campaign_requests import check_campaign
 from campaigns.models import AuditEvent, Campaign
 from campaigns.roles import Role, roles_of
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_finished_campaigns(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sending the finished demo campaigns and collecting their results takes seconds; only
+    the tests about them do it."""
+    if "finished" not in request.node.name:
+        monkeypatch.setattr(demo_results, "finished_demos", list)
 
 
 def load_demo() -> str:
@@ -95,7 +105,7 @@ def test_it_creates_two_sandbox_apps_with_templates_and_audiences(
     assert [(app.provider, app.uses_sandbox) for app in apps] == [("emas", True), ("mpaas", True)]
     assert MessageTemplate.objects.count() == 5
     sizes = sorted(a.member_count for a in Audience.objects.all() if a.is_listed)
-    assert sizes == [10, 2_000, 50_000]
+    assert sizes == [10, 1_000, 2_000, 50_000]
     for audience in Audience.objects.all():
         assert audience.member_count == audience.members.count()
     # The demo app's keys work against the built-in sandbox.
@@ -111,3 +121,32 @@ def assert_demo_campaigns_of_every_kind_that_the_builders_accept() -> None:
     for campaign in campaigns:
         assert check_campaign(campaign, now=timezone.now()) == [], campaign.name
         assert AuditEvent.objects.filter(object_id=str(campaign.pk), action="create").exists()
+
+
+@override_settings(DEBUG=True)
+def test_it_sends_finished_campaigns_whose_results_came_from_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from campaigns.models import CampaignRun, DeliveryStat
+
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    output = load_demo()
+    assert "Sent 3 demo pushes" in output  # the inbox's pushes are sent as before
+    assert "Sent 4 demo campaigns to the sandbox and collected their results." in output
+    went_out = Campaign.objects.exclude(first_sent_at=None)
+    assert went_out.count() == 4
+    now = timezone.now()
+    for campaign in went_out:
+        assert campaign.first_sent_at is not None
+        assert campaign.first_sent_at < now - timedelta(hours=12)
+        assert 0 < campaign.total_opened < campaign.total_arrived <= campaign.total_accepted
+        assert campaign.total_accepted <= campaign.total_targets
+        for run in campaign.runs.exclude(status=CampaignRun.Status.WAITING):
+            snapshots = list(DeliveryStat.objects.filter(run=run).order_by("taken_at"))
+            assert len(snapshots) >= 5  # 1 min to 6 h after sending have all passed
+            arrived = [each.arrived for each in snapshots]
+            assert arrived == sorted(arrived)  # the funnel fills in, never shrinks
+    recurring = went_out.get(schedule_mode=Campaign.ScheduleMode.RECURRING)
+    assert recurring.runs.filter(status=CampaignRun.Status.COMPLETED).count() == 3
+    assert went_out.filter(status=Campaign.Status.CANCELLED).count() == 1
+    assert "demo campaigns" not in load_demo()  # nothing twice

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from campaigns.demo_campaigns import load_demo_campaigns
 from campaigns.demo_catalog import load_catalog
+from campaigns.demo_results import load_finished_campaigns
 from campaigns.models import User
 from campaigns.roles import Role, assign_role
 from campaigns.sandbox.demo import send_demo_pushes
@@ -59,6 +60,11 @@ class Command(BaseCommand):
         sent = send_demo_pushes()
         if sent:
             self.stdout.write(f"Sent {sent} demo pushes to the sandbox (see Sandbox inbox).")
+        finished = load_finished_campaigns()
+        if finished:
+            self.stdout.write(
+                f"Sent {finished} demo campaigns to the sandbox and collected their results."
+            )
         self.stdout.write("Demo logins (username / password):")
         for username, role in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {shown_password}   {role.label}")
