@@ -339,6 +339,16 @@ class CampaignForm(CampaignModelForm):
                 tzinfo=None
             )
 
+    def start_at(self, moment: datetime) -> None:
+        """Open a new campaign set to go once at ``moment`` (a calendar day's time), shown in
+        the time zone the form starts with (the app's)."""
+        zone = ZoneInfo(str(self.initial.get("time_zone") or self.app.time_zone))
+        self.instance.schedule_mode = Campaign.ScheduleMode.AT
+        self.instance.send_at = moment
+        self.instance.time_zone = zone.key
+        self.initial["schedule_mode"] = Campaign.ScheduleMode.AT
+        self.initial["send_at"] = moment.astimezone(zone).replace(tzinfo=None)
+
     # -- shape ---------------------------------------------------------------------------
 
     def _shape_content(self) -> None:

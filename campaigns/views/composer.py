@@ -5,6 +5,7 @@ test and save the draft. Approval and scheduling are on the campaign page
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaigns import send_calendar
 from campaigns.audit import form_changes, record
 from campaigns.campaign_preview import build_campaign_preview
 from campaigns.campaign_requests import form_field_of
@@ -41,6 +43,17 @@ def _chosen(data: Any) -> tuple[MobileApp, str] | None:
     if app is None or kind not in _kinds_for(app):
         return None
     return app, kind
+
+
+def _day_send_time(request: HttpRequest) -> datetime | None:
+    """When the campaign goes if the composer was opened from a calendar day (``send_on``,
+    YYYY-MM-DD): that day at 09:00 in the user's zone, or its next whole hour once 09:00 has
+    passed; None for no day, or one that is over (``send_calendar.send_time_on``)."""
+    day = send_calendar.parse_day(request.GET.get("send_on"))
+    if day is None:
+        return None
+    zone = timezone.get_current_timezone()
+    return send_calendar.send_time_on(day, zone=zone, now=timezone.now())
 
 
 def _editable(pk: int) -> Campaign:
@@ -74,6 +87,7 @@ def campaign_create(request: HtmxHttpRequest) -> HttpResponse:
             "apps": apps,
             "kinds": Campaign.Kind.choices,
             "picked": picked,
+            "send_on": picked.get("send_on") if _day_send_time(request) else "",
             "mismatch": _("mPaaS apps send the four mPaaS kinds; EMAS apps send EMAS pushes.")
             if mismatch
             else "",
@@ -81,6 +95,8 @@ def campaign_create(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "campaigns/campaign_kind.html", context)
     app, kind = chosen
     form = CampaignForm(request.POST or None, app=app, kind=kind)
+    if request.method == "GET" and (moment := _day_send_time(request)):
+        form.start_at(moment)
     if request.method == "POST" and form.is_valid():
         assert isinstance(request.user, User)
         with transaction.atomic():
