@@ -178,6 +178,43 @@ def advice_for(code: str) -> str | Promise:
     return ""
 
 
+# mPaaS refuses a push with HTTP 200 and a ResultCode of its own (seeds 000-003; the
+# sandbox's table in campaigns/sandbox/mpaas.py).
+MPAAS_RESULT_ADVICE: dict[str, str | Promise] = {
+    "PARAM_ILLEGAL": _PARAMETER,
+    "APP_NOT_EXIST": _("Check the app's mPaaS appId and workspaceId on its page."),
+    "TEMPLATE_NOT_EXIST": _(
+        "The template is not in the app's mPaaS template store: sync it from its page, then "
+        "send again."
+    ),
+    "TARGET_OVER_LIMIT": _(
+        "mPaaS took fewer targets per call than Pushdeck sent: report it with the RequestId."
+    ),
+    "MSGKEY_DUPLICATE": _(
+        "mPaaS saw the same msgKey twice in one call: report it with the RequestId."
+    ),
+    "SCHEDULE_LIMIT": _(
+        "The app has 100 schedules pending at mPaaS: cancel some, or let Pushdeck keep the "
+        "schedule."
+    ),
+}
+# Found by Pushdeck before the call was made (RequestInvalid): nothing reached the provider.
+_REFUSED_HERE = _(
+    "Pushdeck refused the call before sending it: correct the campaign as the "
+    "message says, then send it again."
+)
+
+
+def advice_for_provider(provider: str, code: str) -> str | Promise:
+    """What a marketer can do about ``code`` from ``provider`` ("mpaas" or "emas"); "" when
+    Pushdeck knows nothing better than the provider's own message."""
+    if code == "RequestInvalid":
+        return _REFUSED_HERE
+    if provider == "mpaas" and code in MPAAS_RESULT_ADVICE:
+        return MPAAS_RESULT_ADVICE[code]
+    return advice_for(code)
+
+
 def retry_after_seconds(headers: Any) -> float | None:
     """The wait the gateway asked for: x-acs-retry-after (milliseconds, as the official
     SDKs read it) or a standard Retry-After (seconds)."""
