@@ -63,6 +63,8 @@ class Sort:
 
 
 NEWEST = Sort("newest", _("Newest first"), F("created_at"), True, _aware_datetime)
+# The history's one order: what went out, newest first (campaign_sent_newest index).
+SENT = Sort("sent", _("Sent, newest first"), F("first_sent_at"), True, _aware_datetime)
 SORTS: dict[str, Sort] = {
     sort.key: sort
     for sort in (

@@ -119,7 +119,14 @@ class Migration(migrations.Migration):
             model_name="campaign",
             index=models.Index(
                 condition=models.Q(("first_sent_at__isnull", False)),
-                fields=["-first_sent_at", "-id"],
+                fields=[
+                    "-first_sent_at",
+                    "-id",
+                    "total_targets",
+                    "total_accepted",
+                    "total_arrived",
+                    "total_opened",
+                ],
                 name="campaign_sent_newest",
             ),
         ),
