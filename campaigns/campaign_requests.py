@@ -13,19 +13,20 @@ from __future__ import annotations
 import dataclasses
 import typing
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from campaigns import scheduling
 from campaigns.call_plan import EMAS_PLATFORMS, TARGETS_PER_CALL
 from campaigns.campaign_options import BY_KEY, Input, Option, options_for
 from campaigns.connections import emas_apps, mpaas_app
-from campaigns.models import Audience, Campaign
+from campaigns.models import Audience, AudienceMember, Campaign
 from campaigns.providers import emas as emas_provider
 from campaigns.providers import mpaas_push as mpaas
 from campaigns.providers.base import ProviderRequest
@@ -369,6 +370,22 @@ def option_by_key(key: str) -> Option:
 
 SAMPLE_TARGET = "sample-target"  # stands in for the members of an audience with none yet
 SAMPLE_SIZE = 100  # members a check builds one call with: enough to meet per-target rules
+# with_sample_member's annotations: the first member's columns (three small subqueries, each
+# decoded by its own field; a JSON object of them would come back as text on SQLite).
+SAMPLE_MEMBER = {
+    "sample_target": "target",
+    "sample_values": "values",
+    "sample_extras": "extended_params",
+}
+
+
+def with_sample_member(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    """``campaigns``, each with its audience's first member brought along in the same query:
+    ``sample_recipients(campaign, limit=1)`` then asks nothing more."""
+    first = AudienceMember.objects.filter(audience=OuterRef("audience")).order_by("id")
+    return campaigns.annotate(
+        **{name: Subquery(first.values(column)[:1]) for name, column in SAMPLE_MEMBER.items()}
+    )
 
 
 def sample_recipients(campaign: Campaign, *, limit: int = SAMPLE_SIZE) -> list[Recipient]:
@@ -377,9 +394,14 @@ def sample_recipients(campaign: Campaign, *, limit: int = SAMPLE_SIZE) -> list[R
     audience = campaign.audience
     size = min(limit, TARGETS_PER_CALL.get(Campaign.Kind(campaign.kind), 1))
     if audience is not None and audience.is_listed and audience.pk is not None:
-        members = audience.members.order_by("id").values_list(
-            "target", "values", "extended_params"
-        )[:size]
+        members: Iterable[tuple[str, Any, Any]]
+        if size == 1 and hasattr(campaign, "sample_target"):  # with_sample_member's
+            target, values, extras = (getattr(campaign, name) for name in SAMPLE_MEMBER)
+            members = [(target, values, extras)] if target is not None else []
+        else:
+            members = audience.members.order_by("id").values_list(
+                "target", "values", "extended_params"
+            )[:size]
         found = [
             Recipient(target, values or {}, extras or {}) for target, values, extras in members
         ]

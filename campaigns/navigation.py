@@ -26,11 +26,11 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("dashboard", _("Dashboard"), "campaigns.view_console", "dashboard"),
     NavItem("campaigns", _("Campaigns"), "campaigns.view_console", "campaign_list"),
-    NavItem("calendar", _("Calendar"), "campaigns.view_console"),
+    NavItem("calendar", _("Calendar"), "campaigns.view_console", "calendar"),
     NavItem("templates", _("Templates"), "campaigns.view_console", "message_template_list"),
     NavItem("audiences", _("Audiences"), "campaigns.view_console", "audience_list"),
     NavItem("apps", _("Apps"), "campaigns.manage_credentials", "app_list"),
-    NavItem("history", _("History"), "campaigns.view_console"),
+    NavItem("history", _("History"), "campaigns.view_console", "history"),
     NavItem("sandbox", _("Sandbox inbox"), "campaigns.send_campaign", "sandbox_inbox"),
 )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from django.db import transaction
@@ -333,7 +333,7 @@ class RecallSummary:
     """What the campaign page says about recalling: whether it is offered, and how the
     recalls so far went (counted only once a recall was made)."""
 
-    refusal: str | None  # why Recall is not offered; None: it is
+    campaign: Campaign
     tried: bool = False
     sent: int = 0  # calls made, or being made
     recalled: int = 0
@@ -345,11 +345,24 @@ class RecallSummary:
     def refused_calls(self) -> int:
         return sum(row["calls"] for row in self.refused)
 
+    @cached_property
+    def refusal(self) -> str | None:
+        """Why Recall is not offered; None: it is. Asked when first read: the page reads it
+        where it offers the button (to senders) and for EMAS (which needs no query)."""
+        return recall_refusal(self.campaign)
 
-def recall_summary(campaign: Campaign) -> RecallSummary:
-    refusal = recall_refusal(campaign)
-    if not campaign.runs.filter(recalled_at__isnull=False).exists():
-        return RecallSummary(refusal)
+
+def recall_summary(
+    campaign: Campaign, all_runs: Sequence[CampaignRun] | None = None
+) -> RecallSummary:
+    """``all_runs``: every run of the campaign, when the caller has loaded them: whether a
+    recall was made is read from them instead of asked (a recall marks every planned run)."""
+    if all_runs is not None:
+        tried = any(run.recalled_at for run in all_runs)
+    else:
+        tried = campaign.runs.filter(recalled_at__isnull=False).exists()
+    if not tried:
+        return RecallSummary(campaign)
     rows = (
         Dispatch.objects.filter(run__campaign=campaign)
         .filter(Q(status=D.SENT, provider_id__gt="") | Q(status=D.SENDING))
@@ -370,4 +383,4 @@ def recall_summary(campaign: Campaign) -> RecallSummary:
             in_flight += calls
         else:
             not_recalled += calls
-    return RecallSummary(refusal, True, sent, recalled, tuple(refused), not_recalled, in_flight)
+    return RecallSummary(campaign, True, sent, recalled, tuple(refused), not_recalled, in_flight)

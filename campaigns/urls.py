@@ -9,11 +9,14 @@ from campaigns.views import (
     apps,
     audience_imports,
     audiences,
+    calendar,
     campaigns,
     composer,
     dashboard,
     health,
+    history,
 )
+from campaigns.views import campaign_results as results
 from campaigns.views import campaign_sending as sending
 from campaigns.views import campaign_workflow as workflow
 from campaigns.views import message_templates as templates
@@ -36,12 +39,23 @@ urlpatterns = [
     ),
     path("templates/<int:pk>/delete/", templates.template_delete, name="message_template_delete"),
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("history/", history.history, name="history"),
+    path("history/export.csv", history.history_export, name="history_export"),
+    path("calendar/", calendar.calendar, name="calendar"),
     path("campaigns/new/", composer.campaign_create, name="campaign_create"),
     path("campaigns/preview/", composer.campaign_preview, name="campaign_preview"),
     path("campaigns/test-send/", composer.campaign_test_send, name="campaign_test_send"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", composer.campaign_edit, name="campaign_edit"),
     path("campaigns/<int:pk>/progress/", sending.campaign_progress, name="campaign_progress"),
+    path("campaigns/<int:pk>/batches/", results.campaign_batches, name="campaign_batches"),
+    path(
+        "campaigns/<int:pk>/lookup/", results.campaign_target_lookup, name="campaign_target_lookup"
+    ),
+    path("campaigns/<int:pk>/funnel.csv", results.campaign_funnel_csv, name="campaign_funnel_csv"),
+    path(
+        "campaigns/<int:pk>/targets.csv", results.campaign_targets_csv, name="campaign_targets_csv"
+    ),
     path("campaigns/<int:pk>/pause/", sending.campaign_pause, name="campaign_pause"),
     path("campaigns/<int:pk>/resume/", sending.campaign_resume, name="campaign_resume"),
     path("campaigns/<int:pk>/cancel/", sending.campaign_cancel, name="campaign_cancel"),

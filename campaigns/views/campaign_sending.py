@@ -3,6 +3,7 @@ pause, resume, cancel and recall (POSTs, each audited)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -10,7 +11,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
-from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns import quiet_hours, run_controls
 from campaigns.approval import TransitionRefused
 from campaigns.audit import Changes, record
-from campaigns.models import Campaign, CampaignRun, Dispatch
+from campaigns.call_log import failure_rows
+from campaigns.models import Campaign, CampaignRun
 from campaigns.tasks import dispatch_send
 
 VIEW = "campaigns.view_console"
@@ -52,27 +53,30 @@ def run_progress(run: CampaignRun, failures: list[dict[str, Any]], held: str = "
     return RunProgress(run, percent, rate, eta, failures, held)
 
 
-def progress_context(campaign: Campaign) -> dict[str, Any]:
-    """The latest runs with their counts (kept on the runs) and failures by code: two queries."""
+def progress_context(
+    campaign: Campaign,
+    all_runs: Sequence[CampaignRun] | None = None,
+    failures: Sequence[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The latest runs with their counts (kept on the runs) and failures by code: two
+    queries, fewer when the campaign page passes what it has loaded for its results: all
+    the campaign's runs, newest first, and their ``call_log.failure_rows``."""
     now = timezone.now()
-    runs = list(campaign.runs.order_by("-due_at", "-id")[:RUNS_SHOWN])
-    grouped = (
-        Dispatch.objects.filter(run__in=runs, status=Dispatch.Status.FAILED)
-        .values("run_id", "result_code", "message")
-        .annotate(calls=Count("id"), targets=Sum("target_count"))
-        .order_by("-calls")
-    )
-    failures: dict[int, list[dict[str, Any]]] = {}
-    for row in grouped:
-        failures.setdefault(row["run_id"], []).append(row)
+    if all_runs is None:
+        runs = list(campaign.runs.order_by("-due_at", "-id")[:RUNS_SHOWN])
+    else:
+        runs = list(all_runs[:RUNS_SHOWN])
+    by_run: dict[int, list[dict[str, Any]]] = {}
+    for row in failure_rows(runs) if failures is None else failures:
+        by_run.setdefault(row["run_id"], []).append(row)
     return {
         "campaign": campaign,
         "runs": [
-            run_progress(run, failures.get(run.id, []), quiet_hours.hold_note(run, now))
+            run_progress(run, by_run.get(run.id, []), quiet_hours.hold_note(run, now))
             for run in runs
         ],
         "live": any(run.is_active and run.status != CampaignRun.Status.WAITING for run in runs),
-        "recall": run_controls.recall_summary(campaign),
+        "recall": run_controls.recall_summary(campaign, all_runs),
     }
 
 

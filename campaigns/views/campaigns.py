@@ -16,10 +16,14 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from campaigns.call_log import failure_rows
 from campaigns.campaign_pages import campaign_page
+from campaigns.campaign_requests import with_sample_member
 from campaigns.campaign_summary import summarise
 from campaigns.forms.campaigns_list import CampaignFilter
 from campaigns.models import Campaign
+from campaigns.results import run_results
+from campaigns.views.campaign_results import results_context
 from campaigns.views.campaign_sending import progress_context
 from campaigns.views.campaign_workflow import workflow_context
 
@@ -66,16 +70,23 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(
-        Campaign.objects.select_related(
-            "app", "audience", "template", "created_by", "changed_by", "submitted_by", "approved_by"
-        ),
-        pk=pk,
+    campaigns = Campaign.objects.select_related(
+        "app", "audience", "template", "created_by", "changed_by", "submitted_by", "approved_by"
     )
+    # The preview's sample member comes along with the campaign.
+    campaign = get_object_or_404(with_sample_member(campaigns), pk=pk)
+    # Every run with its delivery snapshots in one query, and their failed calls in one
+    # more: the progress, the results and the timeline all read them.
+    results = run_results(campaign)
+    runs = [each.run for each in results]
+    failures = failure_rows(runs)
+    workflow = workflow_context(request, campaign)
+    events = [entry.event for entry in workflow["workflow"].trail]
     context = {
         "campaign": campaign,
         "summary": summarise(campaign, now=timezone.now()),
-        **progress_context(campaign),
-        **workflow_context(request, campaign),
+        **progress_context(campaign, runs, failures),
+        **workflow,
+        **results_context(campaign, results, failures, events),
     }
     return render(request, "campaigns/campaign_detail.html", context)
