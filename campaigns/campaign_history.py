@@ -17,7 +17,8 @@ from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from campaigns.forms.history_filter import HistoryFilter, next_month, start_of
+from campaigns.forms.campaigns_list import start_of
+from campaigns.forms.history_filter import HistoryFilter, next_month
 from campaigns.models import Campaign
 
 DEFAULT_MONTHS = 12

@@ -18,10 +18,19 @@ from campaigns.models import Campaign, MobileApp, User
 SEARCH_MAX_CHARS = 200  # a campaign name's length
 
 
-def _start_of(day: date) -> datetime:
+def start_of(day: date) -> datetime:
     """Midnight at the start of ``day`` in the viewer's time zone, so that "created on
     3 May" means the viewer's 3 May and the bound stays a plain range on the index."""
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def valid_values(filters: django_filters.FilterSet) -> dict[str, Any]:
+    """The values a filter form holds that are valid: one in error leaves out only itself."""
+    if not filters.is_bound:
+        return {}
+    filters.form.is_valid()
+    values: dict[str, Any] = filters.form.cleaned_data
+    return values
 
 
 class CampaignFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped library
@@ -72,12 +81,7 @@ class CampaignFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped
         search.attrs["placeholder"] = _("Part of the name")
 
     def _valid_values(self) -> dict[str, Any]:
-        """The values the form holds that are valid: one in error leaves out only itself."""
-        if not self.is_bound:
-            return {}
-        self.form.is_valid()
-        values: dict[str, Any] = self.form.cleaned_data
-        return values
+        return valid_values(self)
 
     @property
     def chosen_sort(self) -> Sort:
@@ -95,12 +99,12 @@ class CampaignFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped
     def created_since(
         self, queryset: QuerySet[Campaign], name: str, value: date
     ) -> QuerySet[Campaign]:
-        return queryset.filter(created_at__gte=_start_of(value))
+        return queryset.filter(created_at__gte=start_of(value))
 
     def created_until(
         self, queryset: QuerySet[Campaign], name: str, value: date
     ) -> QuerySet[Campaign]:
-        return queryset.filter(created_at__lt=_start_of(value + timedelta(days=1)))
+        return queryset.filter(created_at__lt=start_of(value + timedelta(days=1)))
 
     def order(self, queryset: QuerySet[Campaign], name: str, value: str) -> QuerySet[Campaign]:
         """``qs`` in the chosen order (the list's pages apply it again around their cursor)."""

@@ -3,24 +3,19 @@ campaign first went out (a date range, or a month)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.forms.campaigns_list import start_of, valid_values
 from campaigns.models import Campaign, MobileApp
 
 OWNER_MAX_CHARS = 150  # a username's length
-
-
-def start_of(day: date) -> datetime:
-    """Midnight at the start of ``day`` in the reader's time zone."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def month_of(text: str) -> date:
@@ -95,12 +90,7 @@ class HistoryFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped 
         self.form.label_suffix = ""
 
     def valid_values(self) -> dict[str, Any]:
-        """The values the form holds that are valid: one in error leaves out only itself."""
-        if not self.is_bound:
-            return {}
-        self.form.is_valid()
-        values: dict[str, Any] = self.form.cleaned_data
-        return values
+        return valid_values(self)
 
     @property
     def is_narrowed(self) -> bool:
