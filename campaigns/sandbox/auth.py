@@ -12,12 +12,16 @@ import base64
 import functools
 import hashlib
 import hmac
+import threading
+import time
+from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from campaigns.sandbox.gateway import GatewayError
 
@@ -47,9 +51,40 @@ def access_keys() -> dict[str, str]:
     return pairs
 
 
+class RecentNonces:
+    """The nonces this process saw in the last ``NONCE_MEMORY_S`` seconds, the most recent
+    ``limit`` of them: what a per-process ``LocMemCache`` would keep (it keeps 300), for a
+    microsecond where its ``add`` took thirty."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._limit = limit
+        self._seen: set[str] = set()
+        self._order: deque[tuple[float, str]] = deque()  # (expiry, nonce), oldest first
+        self._lock = threading.Lock()
+
+    def add(self, nonce: str) -> bool:
+        """False when ``nonce`` is remembered; otherwise remember it."""
+        now = time.monotonic()
+        with self._lock:
+            order = self._order
+            while order and (order[0][0] <= now or len(order) >= self._limit):
+                self._seen.discard(order.popleft()[1])
+            if nonce in self._seen:
+                return False
+            self._seen.add(nonce)
+            order.append((now + NONCE_MEMORY_S, nonce))
+            return True
+
+
+_RECENT = RecentNonces()
+
+
 def first_use_of(nonce: str) -> bool:
-    """False when ``nonce`` was used in the last half hour: a replayed request. The cache is
-    shared by every process when REDIS_URL is set (``add`` is atomic there)."""
+    """False when ``nonce`` was used in the last half hour: a replayed request. With
+    REDIS_URL set the cache is shared by every process (``add`` is atomic there);
+    without, each process remembers its own, as the local-memory cache would."""
+    if isinstance(caches["default"], LocMemCache):
+        return _RECENT.add(nonce)
     return bool(cache.add(f"sandbox:nonce:{nonce}", 1, timeout=NONCE_MEMORY_S))
 
 

@@ -1,11 +1,16 @@
 """Faults the gateway injects on demand: latency, 5xx errors, throttling, timeouts, dropped
-connections. The draw is seeded, so a run with the same seed fails the same calls."""
+connections. The draw is seeded, so a run with the same seed fails the same calls.
+
+A call's fate is drawn when it arrives (``Faults.draw``). The standalone server waits it
+out without a thread (it answers on a timer); the in-app gateway waits in its request
+(``Draw.wait``)."""
 
 from __future__ import annotations
 
 import random
 import threading
 import time
+from dataclasses import dataclass
 from enum import Enum
 
 from campaigns.sandbox.control import Settings
@@ -17,7 +22,50 @@ TIMEOUT_HANG_S = 30.0  # longer than any client's read timeout
 
 class Fault(Enum):
     NONE = "none"
+    ERROR = "error"  # 503 ServiceUnavailable
+    THROTTLE = "throttle"  # 429 Throttling.User, with a retry-after
+    TIMEOUT = "timeout"  # hang, then 500 Timeout
     DROP = "drop"  # close the connection without answering
+
+
+@dataclass(frozen=True)
+class Draw:
+    """What happens to one call: how long it waits before its answer, and which fault."""
+
+    latency_s: float = 0.0
+    fault: Fault = Fault.NONE
+
+    @property
+    def wait_s(self) -> float:
+        """How long after its arrival the call is answered (or dropped)."""
+        return self.latency_s + (TIMEOUT_HANG_S if self.fault is Fault.TIMEOUT else 0.0)
+
+    def error(self) -> GatewayError | None:
+        """The gateway's answer for an error fault; None for NONE and DROP."""
+        if self.fault is Fault.ERROR:
+            return GatewayError(
+                503,
+                "ServiceUnavailable",
+                "The request has failed due to a temporary failure of the server.",
+            )
+        if self.fault is Fault.THROTTLE:
+            return GatewayError(
+                429,
+                "Throttling.User",
+                "Request was denied due to user flow control.",
+                headers={"x-acs-retry-after": str(THROTTLE_RETRY_AFTER_MS)},
+            )
+        if self.fault is Fault.TIMEOUT:
+            return GatewayError(500, "Timeout", "The request processing is timeout.")
+        return None
+
+    def wait(self) -> None:
+        """Block this thread for ``wait_s``: the in-app gateway's way of waiting."""
+        if self.wait_s:
+            time.sleep(self.wait_s)
+
+
+NO_FAULT = Draw()
 
 
 class Faults:
@@ -27,50 +75,33 @@ class Faults:
         self._lock = threading.Lock()
         self._seed: int | None = None
         self._random = random.Random(0)  # noqa: S311 - a seeded simulation, not security
-        # Set while a server shuts down, so that hanging calls let their threads go.
-        self.stopping = threading.Event()
 
-    def _draw(self, seed: int) -> float:
+    def _roll(self, seed: int) -> float:
         with self._lock:
             if seed != self._seed:
                 self._seed, self._random = seed, random.Random(seed)  # noqa: S311
             return self._random.random()
 
-    def apply(self, settings: Settings) -> Fault:
-        """Wait the added latency, then maybe fail: raises GatewayError for an error or
-        throttling, hangs for a timeout, returns Fault.DROP for a dropped connection."""
-        if settings.latency_ms:
-            time.sleep(settings.latency_ms / 1000)
+    def draw(self, settings: Settings) -> Draw:
+        latency_s = settings.latency_ms / 1000
         if not (
             settings.error_rate
             or settings.throttle_rate
             or settings.timeout_rate
             or settings.drop_rate
         ):
-            return Fault.NONE
-        roll = self._draw(settings.seed)
-        if roll < settings.error_rate:
-            raise GatewayError(
-                503,
-                "ServiceUnavailable",
-                "The request has failed due to a temporary failure of the server.",
-            )
-        roll -= settings.error_rate
-        if roll < settings.throttle_rate:
-            raise GatewayError(
-                429,
-                "Throttling.User",
-                "Request was denied due to user flow control.",
-                headers={"x-acs-retry-after": str(THROTTLE_RETRY_AFTER_MS)},
-            )
-        roll -= settings.throttle_rate
-        if roll < settings.timeout_rate:
-            self.stopping.wait(TIMEOUT_HANG_S)
-            raise GatewayError(500, "Timeout", "The request processing is timeout.")
-        roll -= settings.timeout_rate
-        if roll < settings.drop_rate:
-            return Fault.DROP
-        return Fault.NONE
+            return Draw(latency_s) if latency_s else NO_FAULT
+        roll = self._roll(settings.seed)
+        for fault, rate in (
+            (Fault.ERROR, settings.error_rate),
+            (Fault.THROTTLE, settings.throttle_rate),
+            (Fault.TIMEOUT, settings.timeout_rate),
+            (Fault.DROP, settings.drop_rate),
+        ):
+            if roll < rate:
+                return Draw(latency_s, fault)
+            roll -= rate
+        return Draw(latency_s)
 
 
 FAULTS = Faults()

@@ -74,6 +74,11 @@ class GatewayError(Exception):
         }
 
 
+# The real gateway's answer to its own failures: a retryable 500.
+INTERNAL_ERROR = GatewayError(
+    500, "InternalError", "The request processing has failed due to some unknown error."
+)
+
 Handler = Callable[[Call], dict[str, Any]]
 HANDLERS: dict[tuple[str, str], Handler] = {}
 
@@ -126,12 +131,7 @@ def dispatch(call: Call) -> Response:
         # A bug in the sandbox answers like the real gateway's own failures: a retryable
         # 500, not a dropped connection.
         logger.exception("sandbox %s %s failed", call.version, call.action)
-        failure = GatewayError(
-            500,
-            "InternalError",
-            "The request processing has failed due to some unknown error.",
-        )
-        return json_response(failure.http_status, failure.body(call.request_id))
+        return json_response(INTERNAL_ERROR.http_status, INTERNAL_ERROR.body(call.request_id))
     return json_response(200, {"RequestId": call.request_id, **body})
 
 

@@ -6,24 +6,23 @@ engine relies on. A row is what was accepted — target, message key, content, t
 became of it is derived from the push's seed and delivery settings (``delivery.fate``), so
 recording a 100-target call is two inserts and nothing else.
 
-The standalone server records through a ``GroupCommit``: one thread writes the pushes of
-every connection, as many as are waiting in one transaction, and each call is answered
-only after the transaction holding it is committed. Repeated keys are found exactly as
-without it, since the calls of a group run one after the other in that transaction.
+The standalone server records the calls of one turn of its loop in one transaction
+(``batched``) and answers them once it is committed. Repeated keys are found exactly as
+without it, since those calls run one after the other in that transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import Any, Generic, TypeVar, cast
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 
@@ -88,6 +87,7 @@ _INSERT_PUSH = (
     f"({', '.join(field.column for field in _PUSH_FIELDS)}) "
     f"VALUES ({', '.join(['%s'] * len(_PUSH_FIELDS))}) RETURNING id"
 )
+_INSERT_PUSH_SQLITE = _INSERT_PUSH.replace("%s", "?")
 
 
 # Values of these types go to the driver as they are for fields of these kinds: Django's
@@ -131,9 +131,14 @@ def _new_push(db: BaseDatabaseWrapper, values: dict[str, Any]) -> SandboxPush:
         else field.get_db_prep_save(value, db)
         for field, plain, value in zip(_PUSH_FIELDS, _PUSH_PLAIN_TYPES, row, strict=True)
     ]
-    with db.cursor() as cursor:
-        cursor.execute(_INSERT_PUSH, prepared)
-        (pk,) = cursor.fetchone()
+    if db.vendor == "sqlite":  # its driver's own "?" style: Django's conversion costs more
+        db.ensure_connection()
+        with db.wrap_database_errors:
+            (pk,) = db.connection.execute(_INSERT_PUSH_SQLITE, prepared).fetchone()
+    else:
+        with db.cursor() as cursor:
+            cursor.execute(_INSERT_PUSH, prepared)
+            (pk,) = cursor.fetchone()
     return SandboxPush.from_db(db.alias, _PUSH_COLUMN_ORDER, [pk, *row])
 
 
@@ -183,18 +188,13 @@ def accept(
     accepted_at: datetime,
     delivery: Delivery,
 ) -> Accepted:
-    """Record a push and its new messages, committed when this returns. When every message
-    key was seen before, the push of the first of them is returned and nothing new is
-    recorded. In a thread that ``commit_through`` a ``GroupCommit``, the recording is
-    committed with other threads' (unless the caller has a transaction of its own)."""
+    """Record a push and its new messages, committed when this returns (or with the
+    caller's transaction). When every message key was seen before, the push of the first
+    of them is returned and nothing new is recorded."""
     if not isinstance(messages, Messages):
         messages = Messages.of(messages)
-    record = functools.partial(_record, app, push_fields, messages, seed, accepted_at, delivery)
-    group: GroupCommit | None = getattr(_route, "group", None)
-    if group is not None and not connections[DEFAULT_DB_ALIAS].in_atomic_block:
-        return group.commit(record)
-    with transaction.atomic():
-        return record()
+    with transaction.atomic(savepoint=not getattr(_route, "batched", False)):
+        return _record(app, push_fields, messages, seed, accepted_at, delivery)
 
 
 def _record(
@@ -247,103 +247,16 @@ def _record(
     return Accepted(push, delivered=delivered, repeated=len(seen))
 
 
-# Group commit. Committing a PushMultiple's rows cost it about a sixth of its CPU, and with
-# a connection per handler thread SQLite's writers also queued for its one write lock (and
-# paid for their retries).
-
-T = TypeVar("T")
-MAX_GROUP = 64  # calls in one transaction at most
-
-
-class _Job(Generic[T]):
-    """One thread's writes, waiting for the transaction that commits them."""
-
-    def __init__(self, work: Callable[[], T]) -> None:
-        self.work = work
-        self.result: T | None = None
-        self.error: Exception | None = None
-        self.done = threading.Lock()
-        self.done.acquire()  # released once committed, or failed
-
-
-class GroupCommit:
-    """A thread that runs the ledger writes of the threads routed to it
-    (``commit_through``), as many as are waiting in one transaction, on its own database
-    connection. Each thread is answered only once the transaction holding its writes is
-    committed, so nothing is acknowledged that could still be lost; one call whose writes
-    fail is retried alone, and fails alone."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="sandbox-ledger", daemon=True)
-        self._thread.start()
-
-    def commit(self, work: Callable[[], T]) -> T:
-        """``work()`` in the next group's transaction, once that is committed."""
-        job = _Job(work)
-        self._jobs.put(job)
-        job.done.acquire()
-        if job.error is not None:
-            raise job.error
-        return cast(T, job.result)
-
-    def close(self) -> None:
-        """Commit what is waiting, then end the thread (and its connection)."""
-        self._jobs.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            while not self._stopped:
-                group = self._next_group()
-                if group:
-                    self._write(group)
-        finally:
-            connections.close_all()  # this thread's connections
-
-    def _next_group(self) -> list[_Job[Any]]:
-        """The jobs waiting now, at least one unless the queue is closed."""
-        group: list[_Job[Any]] = []
-        job = self._jobs.get()
-        while job is not None:
-            group.append(job)
-            if len(group) == MAX_GROUP:
-                return group
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return group
-        self._stopped = True
-        return group
-
-    def _write(self, group: list[_Job[Any]]) -> None:
-        close_old_connections()  # the writer's connection ages as a handler's would
-        try:
-            with transaction.atomic():
-                results = [job.work() for job in group]
-        except Exception:
-            for job in group:  # the group rolled back: each again, alone
-                self._write_alone(job)
-            return
-        for job, result in zip(group, results, strict=True):
-            job.result = result
-            job.done.release()
-
-    @staticmethod
-    def _write_alone(job: _Job[Any]) -> None:
-        try:
-            with transaction.atomic():
-                job.result = job.work()
-        except Exception as error:  # the calling thread raises it
-            job.error = error
-        finally:
-            job.done.release()
-
-
 _route = threading.local()
 
 
-def commit_through(group: GroupCommit | None) -> None:
-    """Have ``accept`` in this thread commit through ``group`` (None: by itself)."""
-    _route.group = group
+@contextlib.contextmanager
+def batched() -> Iterator[None]:
+    """While this is open, ``accept`` in this thread writes in the caller's transaction
+    (and its savepoint) without a savepoint of its own: the standalone server answers the
+    calls of one turn of its loop from one transaction, each in a savepoint."""
+    _route.batched = True
+    try:
+        yield
+    finally:
+        _route.batched = False

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
-from itertools import chain, repeat
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, Literal, NoReturn
 from zoneinfo import ZoneInfo
@@ -116,10 +116,9 @@ def parse_object(name: str, text: str) -> dict[str, Any]:
     return value
 
 
-# Reads a JSON object as its list of (key, value) pairs without calling back into Python;
-# ``objects_or_none`` looks for repeated keys afterwards, in all objects at once.
-_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=list)
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+# Reads a JSON value from a position without calling back into Python (objects as dicts).
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_KEY_COUNT_SPOILERS = ("\\", '" ', '"\t', '"\n', '"\r')
 
 
 def objects_or_none(texts: Iterable[str]) -> list[dict[str, Any]] | None:
@@ -128,27 +127,37 @@ def objects_or_none(texts: Iterable[str]) -> list[dict[str, Any]] | None:
     whitespace, or holding an object or a list), for ``parse_object`` to read it or to
     refuse it by the name of its parameter.
 
-    A PushMultiple carries up to 100 of them: ``parse_object``'s wrapping and its hook
-    cost twice the parsing itself, and an error message is built only for a refusal."""
-    scan: Callable[[str, int], tuple[Any, int]] = _PAIRS_DECODER.scan_once  # type: ignore[attr-defined]
-    pairs: list[list[tuple[str, Any]]] = []
+    A PushMultiple carries up to 100 of them, read here by C loops: ``parse_object``'s
+    wrapping and its hook cost twice the parsing itself, and an error message is built
+    only for a refusal."""
+    every = list(texts)
+    present = [text for text in every if text] if "" in every else every
+    if not present:
+        return [{} for _ in every]
     try:
-        for text in texts:
-            if not text:
-                pairs.append([])
-                continue
-            value, end = scan(text, 0)
-            if end != len(text) or text[0] != "{":
-                return None
-            pairs.append(value)
+        scanned = list(map(_SCAN, present, repeat(0)))
     except (StopIteration, ValueError):
         return None
-    objects = list(map(dict, pairs))
-    if list(map(len, objects)) != list(map(len, pairs)):  # a repeated key
+    objects: list[Any] = list(map(itemgetter(0), scanned))
+    joined = "\n".join(present)
+    if (
+        "".join(map(itemgetter(0), present)) != "{" * len(present)  # objects, not padded
+        or list(map(itemgetter(1), scanned)) != list(map(len, present))  # nothing after
+        # Nothing nested: one "{" per text and no "[" (one inside a string, too, sends
+        # the call the long way).
+        or joined.count("{") != len(present)
+        or "[" in joined
+        # Repeated keys. Without a backslash every '"' starts or ends a string, and
+        # without whitespace after one each key is followed by '":' (as is a string
+        # that starts with ":"): a repeated key leaves the dict shorter than that count.
+        or any(map(joined.__contains__, _KEY_COUNT_SPOILERS))
+        or list(map(str.count, present, repeat('":'))) != list(map(len, objects))
+    ):
         return None
-    # A nested object is still a list of pairs here: ``parse_object`` makes it a dict.
-    values = chain.from_iterable(map(dict.values, objects))
-    return objects if _SCALARS.issuperset(map(type, values)) else None
+    if len(present) == len(every):
+        return objects
+    found = iter(objects)
+    return [next(found) if text else {} for text in every]
 
 
 @dataclass(frozen=True)
@@ -328,9 +337,14 @@ def render_each(text: str, each: Sequence[Mapping[str, Any]]) -> list[str]:
     if set(map(tuple, each)) != {keys}:
         return [render(text, values) for values in each]
     rendered = [text] * len(each)
+    inserted_hash = False  # a value put in may hold a later key's placeholder
     for key in keys:
-        values = map(str, map(itemgetter(key), each))
-        rendered = list(map(str.replace, rendered, repeat(f"#{key}#"), values))
+        placeholder = f"#{key}#"
+        if placeholder not in text and not inserted_hash:
+            continue  # replacing it would change nothing
+        values = list(map(str, map(itemgetter(key), each)))
+        rendered = list(map(str.replace, rendered, repeat(placeholder), values))
+        inserted_hash = inserted_hash or "#" in "".join(values)
     return rendered
 
 

@@ -1,7 +1,9 @@
 """From a raw HTTP request to a handler's answer: faults, signature, parameters, action.
 
-Both the in-app mount (``views.gateway``) and the standalone server (``server``) serve
-through ``serve``; it returns None when a fault says to drop the connection.
+The in-app mount (``views.gateway``) and the in-process transport call ``serve``, which
+waits out a call's latency in its thread; the standalone server (``server``) calls
+``arrive`` and, when the wait is over, ``admit`` and ``gateway.dispatch``. None stands
+for a fault that drops the connection.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import binascii
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import unquote_plus
 
 from campaigns.sandbox import auth, control, emas, mpaas  # noqa: F401 - registers the actions
-from campaigns.sandbox.faults import FAULTS, Fault
+from campaigns.sandbox.faults import FAULTS, Draw, Fault
 from campaigns.sandbox.gateway import (
     COMMON_PARAMETERS,
     Call,
@@ -79,13 +83,37 @@ def _parse_form_by_piece(text: str) -> dict[str, str]:
     return form
 
 
-def serve(
-    method: str, path: str, raw_query: str, headers: Mapping[str, str], body: bytes
-) -> Response | None:
-    # When the request arrived: added latency and checks come after, as a provider's
-    # front door counts a call when it comes in.
-    received_at = control.simulated_now()
-    request_id = new_request_id()
+@dataclass(frozen=True)
+class Arrival:
+    """A call as it came in: stamped, named, and its faults drawn."""
+
+    received_at: datetime
+    request_id: str
+    draw: Draw
+
+
+def arrive() -> Arrival:
+    """Stamp a call when it arrives: added latency and checks come after, as a provider's
+    front door counts a call when it comes in."""
+    return Arrival(control.simulated_now(), new_request_id(), FAULTS.draw(control.current()))
+
+
+def admit(
+    arrival: Arrival,
+    method: str,
+    path: str,
+    raw_query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> Call | Response | None:
+    """An arrived call, once its wait is over, as its action's handler will see it; or
+    the answer that stops it first (its fault's, or a signature error's); None when a
+    fault says to drop the connection. Touches no database."""
+    if arrival.draw.fault is Fault.DROP:
+        return None
+    fault = arrival.draw.error()
+    if fault is not None:
+        return json_response(fault.http_status, fault.body(arrival.request_id), fault.headers)
     lower = {name.lower(): value for name, value in headers.items()}
     query = parse_form(raw_query)
     form = (
@@ -94,18 +122,25 @@ def serve(
         else {}
     )
     try:
-        if FAULTS.apply(control.current()) is Fault.DROP:
-            return None
         access_key_id = auth.verify(
             method=method, path=path, query=query, headers=lower, body=body, form=form
         )
     except GatewayError as error:
-        return json_response(error.http_status, error.body(request_id), error.headers)
+        return json_response(error.http_status, error.body(arrival.request_id), error.headers)
     action = lower.get("x-acs-action") or query.get("Action", "")
     version = lower.get("x-acs-version") or query.get("Version", "")
     params = query | form
     for name in COMMON_PARAMETERS:
         params.pop(name, None)
-    call = Call(action, version, params, access_key_id, request_id, received_at)
-    logger.debug("sandbox %s %s %s", version, action, request_id)
-    return dispatch(call)
+    logger.debug("sandbox %s %s %s", version, action, arrival.request_id)
+    return Call(action, version, params, access_key_id, arrival.request_id, arrival.received_at)
+
+
+def serve(
+    method: str, path: str, raw_query: str, headers: Mapping[str, str], body: bytes
+) -> Response | None:
+    """A call answered in this thread, which waits out its latency and faults."""
+    arrival = arrive()
+    arrival.draw.wait()
+    admitted = admit(arrival, method, path, raw_query, headers, body)
+    return dispatch(admitted) if isinstance(admitted, Call) else admitted

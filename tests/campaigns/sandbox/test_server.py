@@ -1,5 +1,6 @@
 """The standalone sandbox speaks HTTP/1.1 as clients expect: keep-alive, Content-Length
-bodies, Connection: close, Expect: 100-continue, and clear errors for what it cannot read."""
+bodies, Connection: close, Expect: 100-continue, and clear errors for what it cannot read;
+and it answers the calls that are ready together without one's failure failing the rest."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from typing import BinaryIO
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
 
+import httpx
 import pytest
 
-from campaigns.sandbox.server import make_server
-from tests.campaigns.sandbox.conftest import RunningSandbox
+from campaigns.models import SandboxMessage, SandboxSettings
+from campaigns.providers.base import Account, Credentials, ProviderClient
+from campaigns.providers.mpaas import build_push_multiple
+from campaigns.providers.mpaas_options import MpaasApp
+from campaigns.providers.mpaas_push import DeliveryType, PushMultiple, TargetMessage
+from campaigns.sandbox.gateway import HANDLERS, Call
+from campaigns.sandbox.server import answer_batch, make_server
+from tests.campaigns.sandbox.conftest import SANDBOX_KEY, SANDBOX_SECRET, RunningSandbox
 
 # An unsigned call reaches the gateway, which answers it with 400 IncompleteSignature.
 UNSIGNED = b"POST /?Action=PushSimple HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 5\r\n\r\nA=1&B"
@@ -130,3 +140,60 @@ def test_closing_the_server_ends_idle_keep_alive_connections(transactional_db: N
         server.handle_request()  # accepts the connection; its thread waits for a call
         server.server_close()
         assert client.recv(1) == b""
+
+
+def push_multiple(url: str, keys: list[str]) -> httpx.Request:
+    """A signed PushMultiple of one target per message key."""
+    client = ProviderClient(Account(url, Credentials(SANDBOX_KEY, SANDBOX_SECRET)))
+    push = PushMultiple(
+        task_name="together",
+        delivery_type=DeliveryType.USER,
+        expired_seconds=3600,
+        template_name="sale",
+        target_msgs=tuple(
+            TargetMessage(f"user{n}", key, {"name": "N", "money": "1"})
+            for n, key in enumerate(keys)
+        ),
+    )
+    app = MpaasApp("ONEX570DA89211721", "test")
+    return client.signed(build_push_multiple(app, push, now=datetime.now(UTC)))
+
+
+def test_calls_on_many_connections_record_each_message_key_once(
+    sandbox_server: RunningSandbox,
+) -> None:
+    # Twelve connections at once, each call with a key of its own and the key "shared":
+    # the server answers the calls that are ready together, and exactly one delivers it.
+    requests = [push_multiple(sandbox_server.url, [f"own-{n}", "shared"]) for n in range(12)]
+    with httpx.Client() as http, ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda request: http.send(request).json(), requests))
+
+    assert [answer["ResultCode"] for answer in answers] == ["OK"] * 12
+    assert SandboxMessage.objects.count() == 13
+    assert SandboxMessage.objects.get(msg_key="shared").attempts == 12
+    assert set(SandboxMessage.objects.values_list("msg_key", flat=True)) == {
+        "shared",
+        *(f"own-{n}" for n in range(12)),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_that_fails_in_a_batch_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    def record(call: Call) -> dict[str, Any]:
+        SandboxSettings.objects.create(seed=int(call.params["seed"]))
+        if call.params.get("fail"):
+            raise RuntimeError("a bug in the sandbox")
+        return {}
+
+    monkeypatch.setitem(HANDLERS, ("test", "Record"), record)
+    batch = [
+        Call("Record", "test", params, "key", f"request-{n}", datetime.now(UTC))
+        for n, params in enumerate([{"seed": "1"}, {"seed": "2", "fail": "1"}, {"seed": "3"}])
+    ]
+    answers = answer_batch(batch)
+
+    assert [answer.status for answer in answers] == [200, 500, 200]
+    assert json.loads(answers[1].body)["Code"] == "InternalError"
+    # The batch was rolled back and run again call by call: the failed call's write is
+    # gone, the others' are each recorded once.
+    assert sorted(SandboxSettings.objects.values_list("seed", flat=True)) == [1, 3]
