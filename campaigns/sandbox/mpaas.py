@@ -86,7 +86,7 @@ from campaigns.sandbox.mpaas_rules import (
     parse_object,
     reject,
     render,
-    render_each,
+    render_columns,
     resolve_app,
     strategy,
 )
@@ -408,12 +408,8 @@ def push_multiple(call: Call) -> dict[str, Any]:
     common = _common(call, params, MULTIPLE_DELIVERY_TYPES, sms=False, activity=True)
     entries = _target_msgs(params)
     template = _template(app, params)
-    messages = Messages(
-        entries.targets,
-        entries.msg_keys,
-        render_each(template.title, entries.values),
-        render_each(template.content, entries.values),
-    )
+    titles, bodies = render_columns((template.title, template.content), entries.values)
+    messages = Messages(entries.targets, entries.msg_keys, titles, bodies)
     push = _record(
         call,
         app,

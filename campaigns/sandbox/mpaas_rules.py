@@ -327,15 +327,26 @@ def render(text: str, values: Mapping[str, Any]) -> str:
 
 
 def render_each(text: str, each: Sequence[Mapping[str, Any]]) -> list[str]:
-    """``[render(text, values) for values in each]``, for PushMultiple's hundred targets.
-    When every target's values have the same keys in the same order, as the SDK sends
-    them, each placeholder is replaced in all of them at once by a C loop, which is the
-    same replacements in the same order."""
+    """``[render(text, values) for values in each]``, for PushMultiple's hundred targets."""
+    return render_columns((text,), each)[0]
+
+
+def render_columns(texts: Sequence[str], each: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """``render_each`` of each text (a title and a body) for the same targets. When every
+    target's values have the same keys in the same order, as the SDK sends them, each
+    placeholder is replaced in all of them at once by a C loop, which is the same
+    replacements in the same order."""
+    keys = tuple(each[0]) if each else ()
+    if any("#" in text for text in texts) and set(map(tuple, each)) != {keys}:
+        return [[render(text, values) for values in each] for text in texts]
+    return [_render_uniform(text, each, keys) for text in texts]
+
+
+def _render_uniform(
+    text: str, each: Sequence[Mapping[str, Any]], keys: tuple[str, ...]
+) -> list[str]:
     if "#" not in text:  # nothing to replace, whatever the values
         return [text] * len(each)
-    keys = tuple(each[0]) if each else ()
-    if set(map(tuple, each)) != {keys}:
-        return [render(text, values) for values in each]
     rendered = [text] * len(each)
     inserted_hash = False  # a value put in may hold a later key's placeholder
     for key in keys:

@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    close_old_connections,
+    connections,
+    transaction,
+)
 
 from campaigns.sandbox import ledger
 from campaigns.sandbox.gateway import (
@@ -50,6 +56,7 @@ MAX_HEADERS = 100
 MAX_BATCH = 64  # calls answered in one transaction at most
 READ_SIZE = 262144  # a whole PushMultiple in one recv
 BACKLOG = 256
+WAL_CHECKPOINT_PAGES = 20_000
 REASONS = {status.value: status.phrase for status in HTTPStatus}
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -169,6 +176,7 @@ class SandboxServer:
         self._timers: list[tuple[float, int, Call]] = []  # (due, order, call)
         self._order = itertools.count()
         self._idle_checked_at = time.monotonic()
+        self._tuned: object = None  # the database connection _tune_database set up
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self._stopped.set()
@@ -235,6 +243,20 @@ class SandboxServer:
             self._answer(batch)
         if now - self._idle_checked_at > 1.0:
             self._close_idle(now)
+
+    def _tune_database(self) -> None:
+        """On SQLite, let this connection's write-ahead log grow to 80 MB before it is
+        copied back (pages the ledger writes again and again are copied once, not once
+        per 4 MB: a twelfth of the CPU per PushMultiple), and keep statement journals in
+        memory."""
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.vendor != "sqlite":
+            return
+        db.ensure_connection()
+        if db.connection is not self._tuned:
+            db.connection.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            db.connection.execute("PRAGMA temp_store=MEMORY")
+            self._tuned = db.connection
 
     # Connections.
 
@@ -377,9 +399,9 @@ class SandboxServer:
             else:
                 self._send(connection, encode(response), close=call.request.close)
 
-    @staticmethod
-    def _answers(batch: list[Call]) -> list[Response | None]:
+    def _answers(self, batch: list[Call]) -> list[Response | None]:
         close_old_connections()
+        self._tune_database()
         answers = [admit(call.arrival, *call.request.for_gateway()) for call in batch]
         actions = [admitted for admitted in answers if isinstance(admitted, GatewayCall)]
         if not actions:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from campaigns.sandbox import control, ledger
 from campaigns.sandbox.delivery import Delivery, fate
 from campaigns.sandbox.registry import APPS
+from campaigns.views import sandbox as sandbox_views
 
 APP = APPS["ONEX570DA89211721:test"]
 
@@ -152,3 +153,19 @@ def test_the_phone_refreshes_itself_without_the_rest_of_the_page(marketer: Clien
     assert html.lstrip().startswith('<div class="phone" id="phone"')
     assert "50% off today" in html
     assert "<html" not in html
+
+
+def test_the_inbox_looks_through_the_latest_messages_only(
+    marketer: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ledger has no index by target, so a device is looked for among the latest
+    # INBOX_WINDOW messages: older ones are not shown.
+    monkeypatch.setattr(sandbox_views, "INBOX_WINDOW", 3)
+    deliver("Old news", "From long ago", key="k-old")
+    for n in range(3):
+        deliver("Other", "For someone else", target=f"user{20 + n}", key=f"k-other-{n}")
+    deliver("Fresh news", "Just now", key="k-new")
+    control.advance_clock(timedelta(days=3).total_seconds())
+    page = marketer.get(f"{reverse('sandbox_inbox')}?app={APP.key}&target=user7").content
+    assert b"Just now" in page
+    assert b"From long ago" not in page

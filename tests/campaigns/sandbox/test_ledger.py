@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from campaigns.sandbox import mpaas
-from campaigns.sandbox.mpaas_rules import Params, Rejected, render, render_each
+from campaigns.sandbox.mpaas_rules import Params, Rejected, render, render_columns, render_each
 from campaigns.sandbox.registry import APPS
 
 APP = APPS["ONEX570DA89211721:test"]
@@ -100,3 +100,9 @@ def test_a_refused_target_msg_is_named_as_by_the_entry_by_entry_reading(
 )
 def test_render_each_renders_as_render_does(text: str, each: list[dict[str, Any]]) -> None:
     assert render_each(text, each) == [render(text, values) for values in each]
+
+
+def test_render_columns_renders_a_title_and_a_body_as_render_does() -> None:
+    each = [{"name": "a", "money": 1}, {"name": "#money#", "money": 2}]
+    texts = ("Sale for #name#", "#name#, save #money#")
+    assert render_columns(texts, each) == [[render(t, v) for v in each] for t in texts]
