@@ -75,6 +75,12 @@ for name in ("REDIS_URL", "CELERY_BROKER_URL"):
     if os.environ.get(name, "").startswith("redis://"):
         os.environ[name] = own_redis_url(os.environ[name])
 os.environ["CELERY_BROKER_FOLDER"] = str(BENCH_DIR / "latency-broker")
+if not os.environ.get("FIELD_ENCRYPTION_KEYS"):
+    # One throwaway key for this process and the worker, beat and sandbox it starts (with
+    # DEBUG off they refuse to start without one): they read the secret this one wrote.
+    from cryptography.fernet import Fernet
+
+    os.environ["FIELD_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
 
 import django  # noqa: E402
 
