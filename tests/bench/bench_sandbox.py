@@ -5,7 +5,8 @@ The sandbox runs as its own process (``manage.py sandbox``, DEBUG off as in prod
 calls are signed before the clock starts, each with fresh message keys, and sent from this
 process over keep-alive connections, in three rounds. CPU time is read from /proc for the
 sandbox process alone, so the client's work does not count against it; the median round's
-rate is the result, beside the slowest and the fastest.
+rate is the result, beside the slowest and the fastest, and the CPU time of a fixed Python
+loop taken before each round (``reference_loop_ms``): a slow machine shows there.
 """
 
 from __future__ import annotations
@@ -103,6 +104,16 @@ def signed_calls(url: str, count: int, run: str) -> list[httpx.Request]:
     return requests
 
 
+def reference_loop_s() -> float:
+    """CPU seconds of a fixed pure-Python loop: this machine's speed drifts by as much as
+    two times within an hour (shared cores), so each round is shown beside it."""
+    started = time.process_time()
+    total = 0
+    for number in range(5_000_000):
+        total += number
+    return time.process_time() - started
+
+
 def wire_bytes(request: httpx.Request) -> bytes:
     """The request as it goes on the wire, written once before the clock starts."""
     head = [b"%s %s HTTP/1.1" % (request.method.encode(), request.url.raw_path)]
@@ -167,10 +178,11 @@ def main() -> None:
         clients[0].call(warm)  # imports, the first database connection
 
         statuses: list[int] = []
-        rates, walls, cpus = [], [], []
+        rates, walls, cpus, references = [], [], [], []
         for signed in rounds:
             requests = [wire_bytes(request) for request in signed]
             shares = [requests[n::CONNECTIONS] for n in range(CONNECTIONS)]
+            references.append(reference_loop_s())
             cpu_before, started = cpu_seconds(server.pid), time.perf_counter()
             with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
                 for answered in pool.map(Connection.calls, clients, shares):
@@ -178,7 +190,10 @@ def main() -> None:
             walls.append(time.perf_counter() - started)
             cpus.append(cpu_seconds(server.pid) - cpu_before)
             rates.append(calls / cpus[-1])
-            print(f"  round {len(rates)}: {rates[-1]:,.0f} calls per sandbox CPU-second")
+            print(
+                f"  round {len(rates)}: {rates[-1]:,.0f} calls per sandbox CPU-second "
+                f"(reference loop {references[-1]:.2f} s)"
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -195,6 +210,7 @@ def main() -> None:
         "wall_calls_per_s": round(calls / walls[middle], 1),
         "sandbox_cpu_s": round(cpus[middle], 2),
         "ledger_rows": float(recorded),
+        "reference_loop_ms": round(references[middle] * 1000, 1),
     }
     for name, value in metrics.items():
         print(f"{name:<22} {value:>12,.1f}")
